@@ -1,0 +1,84 @@
+import { Command, Option } from "commander";
+import { exitCodeOf, FlashError, isFlashError } from "../shared/errors.ts";
+import { VERSION } from "../shared/version.ts";
+
+/**
+ * The `flash` command line. Commands are declared here (so `--help` needs no heavy import) and
+ * each one's module is loaded only when it runs. This file is the only place that prints errors
+ * and sets the exit code.
+ */
+const program = new Command("flash")
+  .description("Flash for TypeScript: remote() functions served locally and deployed to RunPod Serverless.")
+  .version(VERSION)
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+program
+  .command("routes")
+  .description("List the routes discovery finds, without starting anything")
+  .option("--json", "print a JSON array of routes")
+  .argument("[dir]", "project folder", ".")
+  .action(async (dir: string, opts: { json?: boolean }) => {
+    const { routesCommand } = await import("./commands/routes.ts");
+    await routesCommand(dir, opts);
+  });
+
+program
+  .command("build")
+  .description("Scan the project and write .flash/manifest.json")
+  .argument("[dir]", "project folder", ".")
+  .action(async (dir: string) => {
+    const { buildCommand } = await import("./commands/build.ts");
+    await buildCommand(dir);
+  });
+
+program
+  .command("run")
+  .alias("dev")
+  .description("Serve the project locally: one route per remote function, hot reload")
+  .option("--port <port>", "port to listen on (the next free one if taken)", "8888")
+  .option("--host <host>", "interface to bind", "127.0.0.1")
+  .addOption(new Option("--local", "run QB functions on local workers (embedded emulator)").conflicts("live"))
+  .addOption(new Option("--live", "run QB functions on RunPod (needs RUNPOD_API_KEY)").conflicts("local"))
+  .option("--no-reload", "do not watch files")
+  .argument("[dir]", "project folder", ".")
+  .action(async (dir: string, opts: Record<string, unknown>) => {
+    const { runCommand } = await import("./commands/run.ts");
+    await runCommand(dir, opts);
+  });
+
+program
+  .command("emulator")
+  .description("Start the local RunPod emulator (control plane, queue API, workers)")
+  .option("--port <port>", "port to listen on", "8787")
+  .option("--host <host>", "interface to bind", "127.0.0.1")
+  .option("--api-key <key>", "accept only this API key (default: any non-empty key)")
+  .action(async (opts: Record<string, unknown>) => {
+    const { emulatorCommand } = await import("./commands/emulator.ts");
+    await emulatorCommand(opts);
+  });
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (isFlashError(err)) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`\n${err.hint}\n`);
+    if (process.env.FLASH_DEBUG && err.cause) process.stderr.write(`\ncause: ${String(err.cause)}\n`);
+    return exitCodeOf[err.code];
+  }
+  const shown = err instanceof Error ? (process.env.FLASH_DEBUG ? err.stack : err.message) : String(err);
+  process.stderr.write(`internal error: ${shown}\n`);
+  if (!process.env.FLASH_DEBUG) process.stderr.write("Set FLASH_DEBUG=1 for the stack trace.\n");
+  return exitCodeOf.INTERNAL;
+}
+
+export { FlashError };
+
+await main(process.argv);
