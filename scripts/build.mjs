@@ -5,7 +5,9 @@ import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
 const pkg = JSON.parse(await readFile(`${root}package.json`, "utf8"));
-await rm(`${root}dist`, { recursive: true, force: true });
+// Files are overwritten in place (no wipe) so tests running in parallel never see dist/ missing;
+// `--clean` wipes first, for publishing.
+if (process.argv.includes("--clean")) await rm(`${root}dist`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: {
