@@ -1,0 +1,282 @@
+/**
+ * The part of RunPod's GraphQL schema the emulator serves: the types, fields and arguments RunPod's
+ * official clients (runpod-python, runpodctl, Python Flash) send, with RunPod's names. RunPod's full
+ * schema is not public offline; where its exact type is unknown the loosest plausible one is used
+ * (String for enums clients send as strings, JSON for manifests).
+ */
+export const typeDefs = /* GraphQL */ `
+  "Any JSON value (build manifests, template config)."
+  scalar JSON
+
+  enum FlashBootType {
+    FLASHBOOT
+    OFF
+  }
+
+  type Query {
+    myself: User!
+    podTemplate(id: String!): PodTemplate
+    flashApp(flashAppId: String!): FlashApp
+    flashAppByName(flashAppName: String!): FlashApp
+    flashEnvironment(flashEnvironmentId: String!): FlashEnvironment
+    flashEnvironmentByName(input: FlashEnvironmentByNameInput!): FlashEnvironment
+    flashBuild(flashBuildId: String!): FlashBuild
+  }
+
+  type Mutation {
+    saveTemplate(input: SaveTemplateInput): PodTemplate
+    deleteTemplate(templateName: String): JSON
+    saveEndpoint(input: EndpointInput!): Endpoint
+    deleteEndpoint(id: String!): JSON
+    updateEndpointTemplate(input: UpdateEndpointTemplateInput!): Endpoint
+    createFlashApp(input: CreateFlashAppInput!): FlashApp
+    deleteFlashApp(flashAppId: String!): JSON
+    createFlashEnvironment(input: CreateFlashEnvironmentInput!): FlashEnvironment
+    deleteFlashEnvironment(flashEnvironmentId: String!): JSON
+    prepareFlashArtifactUpload(input: PrepareFlashArtifactUploadInput!): FlashArtifactUpload
+    finalizeFlashArtifactUpload(input: FinalizeFlashArtifactUploadInput!): FlashBuild
+    updateFlashBuildManifest(input: UpdateFlashBuildManifestInput!): FlashBuild
+    deployBuildToEnvironment(input: DeployBuildToEnvironmentInput!): FlashEnvironment
+  }
+
+  type User {
+    id: String!
+    email: String
+    pubKey: String
+    endpoints: [Endpoint!]!
+    endpoint(id: String!): Endpoint
+    podTemplates: [PodTemplate!]!
+    serverlessDiscount: ServerlessDiscount
+    flashApps: [FlashApp!]!
+    networkVolumes: [NetworkVolume!]!
+  }
+
+  type ServerlessDiscount {
+    discountFactor: Float
+    type: String
+    expirationDate: String
+  }
+
+  type NetworkVolume {
+    id: String!
+    name: String!
+    size: Int
+    dataCenterId: String
+  }
+
+  type EnvironmentVariable {
+    key: String!
+    value: String!
+  }
+
+  input EnvironmentVariableInput {
+    key: String!
+    value: String!
+  }
+
+  type PodTemplate {
+    id: String!
+    name: String!
+    imageName: String!
+    containerDiskInGb: Int
+    volumeInGb: Int
+    volumeMountPath: String
+    dockerArgs: String
+    env: [EnvironmentVariable!]!
+    ports: String
+    isServerless: Boolean
+    readme: String
+    startScript: String
+    advancedStart: Boolean
+    containerRegistryAuthId: String
+    category: String
+  }
+
+  input SaveTemplateInput {
+    id: String
+    name: String
+    imageName: String
+    containerDiskInGb: Int
+    volumeInGb: Int
+    volumeMountPath: String
+    dockerArgs: String
+    env: [EnvironmentVariableInput]
+    ports: String
+    isServerless: Boolean
+    containerRegistryAuthId: String
+    readme: String
+    isPublic: Boolean
+    startSsh: Boolean
+    startJupyter: Boolean
+    advancedStart: Boolean
+    startScript: String
+    category: String
+  }
+
+  "A template created inline with saveEndpoint (instead of templateId)."
+  input EndpointTemplateInput {
+    name: String
+    imageName: String
+    containerDiskInGb: Int
+    volumeInGb: Int
+    dockerArgs: String
+    env: [EnvironmentVariableInput]
+    ports: String
+    startScript: String
+    advancedStart: Boolean
+    config: JSON
+    containerRegistryAuthId: String
+    readme: String
+  }
+
+  type NetworkVolumeRef {
+    networkVolumeId: String!
+    dataCenterId: String
+  }
+
+  input NetworkVolumeRefInput {
+    networkVolumeId: String!
+    dataCenterId: String
+  }
+
+  type Endpoint {
+    id: String!
+    name: String!
+    templateId: String!
+    template: PodTemplate
+    type: String!
+    computeType: String!
+    gpuIds: String
+    gpuCount: Int
+    instanceIds: [String!]
+    workersMin: Int!
+    workersMax: Int!
+    workersStandby: Int
+    workersPFBTarget: Int
+    idleTimeout: Int!
+    scalerType: String!
+    scalerValue: Int!
+    executionTimeoutMs: Int
+    flashBootType: FlashBootType
+    networkVolumeId: String
+    networkVolumeIds: [NetworkVolumeRef!]
+    locations: String
+    allowedCudaVersions: String
+    minCudaVersion: String
+    modelReferences: [String!]
+    flashEnvironmentId: String
+    activeBuildid: String
+    idePodId: String
+    aiKey: String
+    userId: String!
+    version: Int!
+    createdAt: String
+    env: [EnvironmentVariable!]!
+  }
+
+  input EndpointInput {
+    id: String
+    name: String
+    templateId: String
+    template: EndpointTemplateInput
+    hubReleaseId: String
+    type: String
+    gpuIds: String
+    gpuCount: Int
+    instanceIds: [String]
+    workersMin: Int
+    workersMax: Int
+    workersStandby: Int
+    workersPFBTarget: Int
+    idleTimeout: Int
+    scalerType: String
+    scalerValue: Int
+    executionTimeoutMs: Int
+    flashBootType: FlashBootType
+    networkVolumeId: String
+    networkVolumeIds: [NetworkVolumeRefInput]
+    locations: String
+    allowedCudaVersions: String
+    minCudaVersion: String
+    modelReferences: [String]
+    flashEnvironmentId: String
+  }
+
+  input UpdateEndpointTemplateInput {
+    endpointId: String!
+    templateId: String!
+  }
+
+  type FlashApp {
+    id: String!
+    name: String!
+    createdAt: String
+    flashEnvironments: [FlashEnvironment!]!
+    flashBuilds: [FlashBuild!]!
+  }
+
+  type FlashEnvironment {
+    id: String!
+    name: String!
+    state: String!
+    activeBuildId: String
+    createdAt: String
+    endpoints: [Endpoint!]!
+    networkVolumes: [NetworkVolume!]!
+    activeArtifact: FlashArtifact
+  }
+
+  type FlashBuild {
+    id: String!
+    objectKey: String
+    manifest: JSON
+    createdAt: String
+  }
+
+  type FlashArtifact {
+    objectKey: String!
+    downloadUrl: String
+    expiresAt: String
+  }
+
+  type FlashArtifactUpload {
+    uploadUrl: String!
+    objectKey: String!
+    expiresAt: String
+  }
+
+  input CreateFlashAppInput {
+    name: String!
+  }
+
+  input CreateFlashEnvironmentInput {
+    flashAppId: String!
+    name: String!
+  }
+
+  input FlashEnvironmentByNameInput {
+    flashAppId: String!
+    name: String!
+  }
+
+  input PrepareFlashArtifactUploadInput {
+    flashAppId: String!
+    tarballSize: Float!
+  }
+
+  input FinalizeFlashArtifactUploadInput {
+    flashAppId: String!
+    objectKey: String!
+    manifest: JSON
+  }
+
+  input UpdateFlashBuildManifestInput {
+    flashBuildId: String!
+    manifest: JSON
+  }
+
+  input DeployBuildToEnvironmentInput {
+    flashEnvironmentId: String!
+    flashBuildId: String!
+  }
+`;
