@@ -38,7 +38,8 @@ async function createTemplate(name = "tpl", imageName = FLASH_IMAGE, env = [{ ke
     input: { name, imageName, containerDiskInGb: 20, volumeInGb: 0, env, isServerless: true },
   });
   expect(body.errors).toBeUndefined();
-  return (body.data?.saveTemplate as { id: string }).id;
+  const template = body.data?.saveTemplate as { id: string };
+  return template.id;
 }
 
 async function saveEndpoint(input: Record<string, unknown>) {
