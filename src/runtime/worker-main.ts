@@ -1,3 +1,47 @@
-// Worker runtime entry: what the worker image runs and the emulator spawns. (Filled in by the runtime work.)
-process.stderr.write("flash worker runtime: not implemented yet\n");
-process.exitCode = 1;
+/**
+ * Worker runtime entry (`dist/runtime/worker.js`): what the worker image runs and what the emulator
+ * spawns. `FLASH_ENDPOINT_TYPE=lb` serves HTTP routes; otherwise the queue loop speaks RunPod's worker
+ * protocol. The same file, started with `FLASH_EXECUTOR_CHILD=1`, is the executor process that runs
+ * user functions for the queue loop. Environment: see env.ts.
+ */
+import { readWorkerEnv } from "./env.ts";
+
+const log = (line: string) =>
+  process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? process.pid}] ${line}\n`);
+
+if (process.env.FLASH_EXECUTOR_CHILD === "1") {
+  const { runExecutorChild } = await import("./executor-child.ts");
+  runExecutorChild();
+} else {
+  const env = readWorkerEnv();
+  let stop: () => Promise<void>;
+  try {
+    if (env.mode === "lb") {
+      const { startLbWorker } = await import("./lb-server.ts");
+      stop = (await startLbWorker(env, log)).stop;
+    } else {
+      const { startQueueWorker } = await import("./qb-worker.ts");
+      const worker = startQueueWorker(env, log);
+      stop = worker.stop;
+      void worker.done.then(() => process.exit(0));
+    }
+  } catch (err) {
+    log(`cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    // Exit even if something hangs while closing.
+    setTimeout(() => process.exit(0), 2000).unref();
+    void stop().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+  if (env.exitWithStdin) {
+    process.stdin.on("end", shutdown);
+    process.stdin.on("close", shutdown);
+    process.stdin.resume();
+  }
+}

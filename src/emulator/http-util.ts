@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** Small helpers of the emulator's node:http server (no framework: the warm job path is hot). */
+
+/** A request body, or `tooLarge` when it exceeded `limit` (the rest is drained, not kept). */
+export function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+      // Far beyond the limit: stop reading rather than drain gigabytes.
+      else if (size > limit * 4) req.destroy();
+    });
+    req.on("end", () =>
+      resolve({ body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), tooLarge: size > limit }),
+    );
+    req.on("close", () => {
+      if (!req.complete) resolve({ body: Buffer.alloc(0), tooLarge: size > limit });
+    });
+    req.on("error", reject);
+  });
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers?: Record<string, string>,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** RunPod-style error body: `{"error": "<message>"}`. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message });
+}
+
+/** Parses a JSON body; undefined when it is not JSON. */
+export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  if (body.length === 0) return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(body.toString("utf8")) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The API key of a request: `Authorization: Bearer KEY`, a bare `Authorization: KEY`, or `?api_key=`. */
+export function requestKey(req: IncomingMessage, query: URLSearchParams | undefined): string | undefined {
+  const header = req.headers.authorization;
+  if (header) {
+    const key = header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
+    if (key) return key;
+  }
+  const q = query?.get("api_key");
+  return q ? q : undefined;
+}
+
+/** An integer query parameter clamped to a range, or the default. */
+export function intParam(
+  query: URLSearchParams | undefined,
+  name: string,
+  range: { min: number; max: number; default: number },
+): number {
+  const raw = query?.get(name);
+  const n = raw === null || raw === undefined || raw === "" ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n)) return range.default;
+  return Math.min(range.max, Math.max(range.min, Math.trunc(n)));
+}

@@ -1,0 +1,262 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FlashError } from "../shared/errors.ts";
+import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
+import { readBody, requestKey, sendError, sendJson } from "./http-util.ts";
+import { JobStore } from "./jobs.ts";
+import { proxyLb } from "./lb-proxy.ts";
+import { handleQueueApi } from "./queue-api.ts";
+import { Registry } from "./registry.ts";
+import { Supervisor } from "./supervisor.ts";
+import { handleWorkerProtocol } from "./worker-protocol.ts";
+
+/**
+ * The embedded RunPod emulator: one node:http origin serving RunPod's control plane (`POST /graphql`,
+ * artifact upload/download), the queue API (`/v2/{endpointId}/...`), the worker protocol its local
+ * workers poll (also under `/v2/{endpointId}/`, see worker-protocol.ts) and load-balancer traffic
+ * (`/lb/{endpointId}/{path}`). Workers are real processes running the Flash worker runtime
+ * (supervisor.ts). Everything is in memory: endpoints, templates, jobs and results are gone when it
+ * closes. Point the SDK and CLI at it with `RUNPOD_API_URL=<url>`.
+ */
+
+export interface EmulatorOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to bind. @default "127.0.0.1" */
+  host?: string;
+  /** Accept only this API key; by default any non-empty key is accepted (Bearer header or `api_key` query). */
+  apiKey?: string;
+  /** Receives log lines (worker output, scaling, warnings). Default: dropped. */
+  log?: (line: string) => void;
+  /** Worker runtime entry; default: `dist/runtime/worker.js` of this package. */
+  workerEntry?: string;
+  /** FLASH_CACHE_DIR of the workers (bundle and npm caches); default: the runtime's own default. */
+  cacheDir?: string;
+}
+
+export interface Emulator {
+  /** Origin, e.g. `http://127.0.0.1:8787`: the value for `RUNPOD_API_URL`. */
+  readonly url: string;
+  readonly port: number;
+  /** The in-memory account; tests create endpoints through it (`saveTemplate`, `saveEndpoint`). */
+  readonly registry: Registry;
+  readonly jobs: JobStore;
+  readonly supervisor: Supervisor;
+  /** Stops every worker process, then the server. */
+  close(): Promise<void>;
+}
+
+/** Body limit of `POST /graphql`. */
+const GRAPHQL_LIMIT = 10 * 1024 * 1024;
+
+/** Starts an emulator; resolves once it listens. */
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? "127.0.0.1";
+  const log = options.log ?? (() => {});
+  const workerEntry = options.workerEntry ?? defaultWorkerEntry();
+  const registry = new Registry();
+  const workerKey = randomBytes(24).toString("hex");
+  let origin = "";
+  const workerOrigin = () => origin;
+
+  const supervisor = new Supervisor({
+    registry,
+    origin: workerOrigin,
+    workerKey,
+    apiKey: options.apiKey ?? "flash-emulator",
+    workerEntry,
+    cacheDir: options.cacheDir,
+    artifactPathFor: (endpoint) => flashStoreOf(registry).artifactPathForEndpoint(endpoint),
+    log,
+  });
+  const store = new JobStore({
+    queued: (endpointId) => supervisor.reconcile(endpointId),
+    started: (job) => supervisor.jobStarted(job),
+    ended: (job, workerId) => supervisor.jobEnded(job, workerId),
+    stop: (workerId, jobId) => supervisor.requestStop(workerId, jobId),
+    canTake: (workerId) => supervisor.canTake(workerId),
+    webhook: (url, body) => void deliverWebhook(url, body, log),
+  });
+  supervisor.attach(store);
+
+  let publicUrl = "";
+  const graphql = createGraphqlHandler(registry, {
+    apiKey: options.apiKey,
+    origin: () => publicUrl,
+    onWarning: (message) => log(message),
+  });
+  const artifacts = createUploadHandler(registry);
+
+  const authorized = (req: IncomingMessage, query: URLSearchParams | undefined): boolean => {
+    const key = requestKey(req, query);
+    return key !== undefined && (options.apiKey === undefined || key === options.apiKey);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = req.url ?? "/";
+    const q = raw.indexOf("?");
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
+    const parts = path.split("/").filter(Boolean);
+
+    if (parts[0] === "v2" && parts.length >= 3) {
+      const endpointId = decodeURIComponent(parts[1]!);
+      const action = parts[2]!;
+      if (
+        handleWorkerProtocol(
+          { registry, store, supervisor, workerKey },
+          req,
+          res,
+          endpointId,
+          action,
+          parts.slice(3),
+        )
+      ) {
+        return;
+      }
+      if (!authorized(req, query)) return unauthorized(req, res);
+      const endpoint = registry.endpoints.get(endpointId);
+      if (!endpoint) {
+        req.resume();
+        return sendError(res, 404, `endpoint ${endpointId} not found`);
+      }
+      if (handleQueueApi({ store, supervisor }, endpoint, req, res, action, parts.slice(3), query)) return;
+      req.resume();
+      return sendError(res, 404, `no such route: ${path}`);
+    }
+    if (parts[0] === "lb" && parts.length >= 2) {
+      if (!authorized(req, query)) return unauthorized(req, res);
+      const endpointId = decodeURIComponent(parts[1]!);
+      const endpoint = registry.endpoints.get(endpointId);
+      if (!endpoint) {
+        req.resume();
+        return sendError(res, 404, `endpoint ${endpointId} not found`);
+      }
+      const prefix = `/lb/${parts[1]}`;
+      const rest = raw.slice(raw.indexOf(prefix) + prefix.length) || "/";
+      return proxyLb(supervisor, endpoint, req, res, rest.startsWith("/") ? rest : `/${rest}`);
+    }
+    if (path === "/graphql") {
+      const { body, tooLarge } = await readBody(req, GRAPHQL_LIMIT);
+      if (tooLarge) return sendJson(res, 413, { errors: [{ message: "request body too large" }] });
+      return graphql(req, res, body);
+    }
+    if (await artifacts(req, res)) return;
+    req.resume();
+    if (path === "/" && req.method === "GET") {
+      return sendJson(res, 200, {
+        name: "flash emulator",
+        graphql: `${publicUrl}/graphql`,
+        queue: `${publicUrl}/v2/{endpointId}/run`,
+        loadBalancer: `${publicUrl}/lb/{endpointId}/{path}`,
+      });
+    }
+    sendError(res, 404, `no such route: ${path}`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      log(`emulator error on ${req.method} ${req.url}: ${err.stack ?? err.message}`);
+      if (!res.headersSent) sendError(res, 500, `emulator error: ${err.message}`);
+      else res.destroy();
+    });
+  });
+  // Long polls hold requests for up to 20 s and runsync for up to 5 min: no server-side request timeout.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 60_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === "EADDRINUSE"
+          ? new FlashError("USAGE", `port ${options.port} on ${host} is already in use.`, {
+              hint: "Pick another one with --port.",
+            })
+          : err,
+      ),
+    );
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const wildcard = host === "0.0.0.0" || host === "::" || host === "";
+  const shown = host.includes(":") ? `[${host}]` : host;
+  publicUrl = `http://${wildcard ? "127.0.0.1" : shown}:${port}`;
+  origin = publicUrl;
+  log(`emulator listening on ${publicUrl}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: publicUrl,
+    port,
+    registry,
+    jobs: store,
+    supervisor,
+    close() {
+      closing ??= (async () => {
+        await supervisor.close();
+        store.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        flashStoreOf(registry).close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function unauthorized(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  sendError(res, 401, "Unauthorized: send an API key as Authorization: Bearer <key> or ?api_key=<key>");
+}
+
+async function deliverWebhook(url: string, body: unknown, log: (line: string) => void): Promise<void> {
+  // RunPod: POST the /status payload; must answer 200; retried up to 2 more times, 10 s apart.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 10_000).unref());
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (res.status === 200) return;
+    } catch {
+      // retried below
+    }
+  }
+  log(`webhook ${url} did not answer 200 after 3 attempts`);
+}
+
+/** `dist/runtime/worker.js` of the runpod-flash package this module belongs to. */
+function defaultWorkerEntry(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: unknown }).name === "runpod-flash") break;
+      } catch {
+        // keep looking
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir)
+      throw new FlashError("INTERNAL", "cannot find the runpod-flash package folder to start workers from.");
+    dir = up;
+  }
+  const entry = join(dir, "dist", "runtime", "worker.js");
+  if (!existsSync(entry)) {
+    throw new FlashError("INTERNAL", `the worker runtime is not built (${entry} is missing).`, {
+      hint: "Run `node scripts/build.mjs` in the runpod-flash folder.",
+    });
+  }
+  return entry;
+}

@@ -1,0 +1,479 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { get as httpGet } from "node:http";
+import { createServer } from "node:net";
+import type { Job, JobStore } from "./jobs.ts";
+import type { EmulatedEndpoint, Registry } from "./registry.ts";
+
+/**
+ * Runs each endpoint's workers as real local processes: `node dist/runtime/worker.js`, the entry the
+ * worker image runs, whatever image the endpoint's template names (the emulator cannot run other
+ * images; the control plane warns when a template names one it does not know). Scales each endpoint between workersMin and workersMax by
+ * queue depth (QB) or waiting requests (LB), stops a worker idle for idleTimeout seconds, replaces
+ * one that dies (failing the jobs it held), and stops all of an endpoint's workers when it is deleted
+ * or the emulator closes. Workers run in their own process group, so stopping one also stops the
+ * executor processes it forked; each also exits when its stdin closes, so none outlives the emulator.
+ */
+
+export interface WorkerRecord {
+  id: string;
+  endpointId: string;
+  state: "initializing" | "ready" | "stopping";
+  /** False for a worker the emulator did not start (it only polls). */
+  managed: boolean;
+  proc?: ChildProcess;
+  startedAt: number;
+  lastActive: number;
+  /** QB jobs it runs now. */
+  jobs: Set<string>;
+  /** LB requests in flight. */
+  inflight: number;
+  /** LB: the port its HTTP server listens on. */
+  port?: number;
+  /** Jobs the platform wants stopped, delivered by the job-stop long poll. */
+  stopIds: string[];
+  stopWaiters: Set<() => void>;
+  exited: Promise<void>;
+}
+
+export interface SupervisorOptions {
+  registry: Registry;
+  /** The emulator's origin as workers reach it. */
+  origin: () => string;
+  /** Secret the workers send as RUNPOD_AI_API_KEY on the worker protocol. */
+  workerKey: string;
+  /** API key handed to workers as RUNPOD_API_KEY (for calls they make to other endpoints). */
+  apiKey: string;
+  /** `dist/runtime/worker.js`. */
+  workerEntry: string;
+  /** FLASH_CACHE_DIR of the workers; unset: the runtime's default. */
+  cacheDir?: string;
+  /** The build artifact of a deployed endpoint, if any. */
+  artifactPathFor: (endpoint: EmulatedEndpoint) => string | undefined;
+  log: (line: string) => void;
+}
+
+/** Environment variables passed through to workers; everything else comes from the template, as on RunPod. */
+const PASSTHROUGH =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TMP|TEMP|LANG|LC_.*|TZ|SYSTEMROOT|APPDATA|LOCALAPPDATA|(HTTPS?|NO)_PROXY|(https?|no)_proxy|npm_config_registry|NPM_CONFIG_.*)$/;
+
+const SWEEP_MS = 200;
+const STOP_GRACE_MS = 3000;
+
+export class Supervisor {
+  private readonly workers = new Map<string, WorkerRecord>();
+  private readonly events = new EventEmitter();
+  private readonly lbWaiting = new Map<string, number>();
+  private readonly crashes = new Map<string, { count: number; notBefore: number }>();
+  private store!: JobStore;
+  private closing = false;
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.events.setMaxListeners(0);
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweepTimer.unref();
+    o.registry.on("endpoint:saved", (endpoint) => this.reconcile(endpoint.id));
+    o.registry.on("endpoint:deleted", (endpoint) => void this.endpointDeleted(endpoint.id));
+  }
+
+  attach(store: JobStore): void {
+    this.store = store;
+  }
+
+  // ---- what the worker protocol and the job store call ----
+
+  /** A worker polled: known from now on, and ready. Unknown ids are external workers. */
+  contact(endpointId: string, workerId: string): WorkerRecord {
+    let rec = this.workers.get(workerId);
+    if (!rec) {
+      rec = this.record(workerId, endpointId, false);
+      rec.state = "ready";
+    } else if (rec.state === "initializing") {
+      rec.state = "ready";
+      this.events.emit("ready", rec);
+    }
+    return rec;
+  }
+
+  canTake(workerId: string): boolean {
+    return this.workers.get(workerId)?.state !== "stopping";
+  }
+
+  jobStarted(job: Job): void {
+    const rec = job.workerId ? this.workers.get(job.workerId) : undefined;
+    if (!rec) return;
+    rec.jobs.add(job.id);
+    rec.lastActive = Date.now();
+  }
+
+  jobEnded(job: Job, workerId: string | undefined): void {
+    const rec = workerId ? this.workers.get(workerId) : undefined;
+    if (!rec) return;
+    rec.jobs.delete(job.id);
+    rec.lastActive = Date.now();
+  }
+
+  /** Asks a worker to stop a job (its job-stop poll answers). */
+  requestStop(workerId: string, jobId: string): void {
+    const rec = this.workers.get(workerId);
+    if (!rec) return;
+    rec.stopIds.push(jobId);
+    for (const w of [...rec.stopWaiters]) w();
+  }
+
+  /** The job-stop long poll: ids to stop, as soon as there are any, or [] after `holdMs`. */
+  stopSignals(workerId: string, holdMs: number): { ids: Promise<string[]>; cancel: () => void } {
+    const rec = this.workers.get(workerId);
+    if (!rec) return { ids: Promise.resolve([]), cancel: () => {} };
+    let cancel = () => {};
+    const ids = new Promise<string[]>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        rec.stopWaiters.delete(finish);
+        resolve(rec.stopIds.splice(0));
+      };
+      const timer = setTimeout(finish, rec.stopIds.length > 0 ? 0 : holdMs);
+      rec.stopWaiters.add(finish);
+      cancel = finish;
+    });
+    return { ids, cancel };
+  }
+
+  /** The recycle request of a job-done `stopPod: true`. */
+  recycle(workerId: string): void {
+    const rec = this.workers.get(workerId);
+    if (rec?.managed) void this.stopWorker(rec, "recycled at the worker's request");
+  }
+
+  /** `/health` worker counters. */
+  workerCounts(endpointId: string): Record<string, number> {
+    let idle = 0;
+    let running = 0;
+    let initializing = 0;
+    for (const w of this.workers.values()) {
+      if (w.endpointId !== endpointId || w.state === "stopping") continue;
+      if (w.state === "initializing") initializing++;
+      else if (w.jobs.size > 0 || w.inflight > 0) running++;
+      else idle++;
+    }
+    return { idle, running, initializing, ready: idle + running, throttled: 0, unhealthy: 0 };
+  }
+
+  /** Pids of the processes running an endpoint's workers (tests check they are gone after deletion). */
+  pids(endpointId?: string): number[] {
+    return [...this.workers.values()]
+      .filter((w) => endpointId === undefined || w.endpointId === endpointId)
+      .map((w) => w.proc?.pid)
+      .filter((p): p is number => p !== undefined);
+  }
+
+  /** Worker records of an endpoint (read-only view for tests and the LB proxy). */
+  workersOf(endpointId: string): WorkerRecord[] {
+    return [...this.workers.values()].filter((w) => w.endpointId === endpointId);
+  }
+
+  // ---- load balancer ----
+
+  /** A ready LB worker of the endpoint (the least busy), starting one if none; undefined after `timeoutMs`. */
+  async lbWorker(endpointId: string, timeoutMs: number): Promise<WorkerRecord | undefined> {
+    const pick = () =>
+      this.workersOf(endpointId)
+        .filter((w) => w.state === "ready" && w.port !== undefined)
+        .sort((a, b) => a.inflight - b.inflight)[0];
+    const now = pick();
+    if (now) return now;
+    this.lbWaiting.set(endpointId, (this.lbWaiting.get(endpointId) ?? 0) + 1);
+    try {
+      this.reconcile(endpointId);
+      return await new Promise<WorkerRecord | undefined>((resolve) => {
+        const onReady = () => {
+          const w = pick();
+          if (w) finish(w);
+        };
+        const finish = (w: WorkerRecord | undefined) => {
+          clearTimeout(timer);
+          this.events.off("ready", onReady);
+          resolve(w);
+        };
+        const timer = setTimeout(() => finish(undefined), timeoutMs);
+        this.events.on("ready", onReady);
+      });
+    } finally {
+      this.lbWaiting.set(endpointId, (this.lbWaiting.get(endpointId) ?? 1) - 1);
+    }
+  }
+
+  // ---- scaling ----
+
+  /** Starts workers until the endpoint's demand is met, within workersMin..workersMax. */
+  reconcile(endpointId: string): void {
+    if (this.closing) return;
+    const endpoint = this.o.registry.endpoints.get(endpointId);
+    if (!endpoint) return;
+    const live = this.workersOf(endpointId).filter((w) => w.state !== "stopping");
+    let want: number;
+    if (endpoint.type === "LB") {
+      const waiting = this.lbWaiting.get(endpointId) ?? 0;
+      const starting = live.some((w) => w.state === "initializing");
+      want = live.length + (waiting > 0 && !starting ? 1 : 0);
+    } else {
+      const conc = this.concurrencyOf(endpoint);
+      const capacity = live.reduce(
+        (n, w) => n + (w.state === "initializing" ? conc : Math.max(0, conc - w.jobs.size)),
+        0,
+      );
+      const queued = this.store.counts(endpointId).inQueue;
+      want = live.length + Math.max(0, Math.ceil((queued - capacity) / conc));
+    }
+    const max = Math.max(0, endpoint.workersMax);
+    want = Math.max(Math.min(endpoint.workersMin, max), Math.min(max, want));
+    const crash = this.crashes.get(endpointId);
+    if (crash && Date.now() < crash.notBefore) return; // the sweep retries after the back-off
+    for (let n = live.length; n < want; n++) this.spawnWorker(endpoint);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const endpoint of this.o.registry.endpoints.values()) {
+      this.reconcile(endpoint.id);
+      const live = this.workersOf(endpoint.id).filter((w) => w.state !== "stopping");
+      const queued = endpoint.type === "QB" ? this.store.counts(endpoint.id).inQueue : 0;
+      let count = live.length;
+      for (const w of live) {
+        if (!w.managed || w.state !== "ready" || w.jobs.size > 0 || w.inflight > 0 || queued > 0) continue;
+        const over = count > Math.max(0, endpoint.workersMax);
+        const idleLong = now - w.lastActive >= endpoint.idleTimeout * 1000 && count > endpoint.workersMin;
+        if (over || idleLong) {
+          count--;
+          void this.stopWorker(w, over ? "above workersMax" : `idle for ${endpoint.idleTimeout} s`);
+        }
+      }
+    }
+  }
+
+  private concurrencyOf(endpoint: EmulatedEndpoint): number {
+    const n = Number(this.o.registry.envOf(endpoint).FLASH_WORKER_CONCURRENCY);
+    return Number.isInteger(n) && n > 0 ? n : 1;
+  }
+
+  // ---- processes ----
+
+  private record(id: string, endpointId: string, managed: boolean): WorkerRecord {
+    const rec: WorkerRecord = {
+      id,
+      endpointId,
+      state: "initializing",
+      managed,
+      startedAt: Date.now(),
+      lastActive: Date.now(),
+      jobs: new Set(),
+      inflight: 0,
+      stopIds: [],
+      stopWaiters: new Set(),
+      exited: Promise.resolve(),
+    };
+    this.workers.set(id, rec);
+    return rec;
+  }
+
+  private spawnWorker(endpoint: EmulatedEndpoint): void {
+    const id = `${endpoint.id.slice(0, 8)}-${randomBytes(4).toString("hex")}`;
+    const rec = this.record(id, endpoint.id, true);
+    const lb = endpoint.type === "LB";
+    // LB workers need a port before they start; the QB path does not wait for it.
+    const start = lb ? freePort() : Promise.resolve(undefined);
+    rec.exited = start.then(
+      (port) => this.startProcess(rec, endpoint, port),
+      (err: Error) => {
+        this.o.log(`cannot start a worker for ${endpoint.name}: ${err.message}`);
+        this.workers.delete(rec.id);
+      },
+    );
+  }
+
+  private startProcess(
+    rec: WorkerRecord,
+    endpoint: EmulatedEndpoint,
+    port: number | undefined,
+  ): Promise<void> {
+    if (rec.state === "stopping" || this.closing) {
+      this.workers.delete(rec.id);
+      return Promise.resolve();
+    }
+    const origin = this.o.origin();
+    const base = `${origin}/v2/${endpoint.id}`;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASSTHROUGH.test(k)) env[k] = v;
+    Object.assign(
+      env,
+      { RUNPOD_API_KEY: this.o.apiKey, RUNPOD_PING_INTERVAL: "10000" },
+      this.o.registry.envOf(endpoint),
+      {
+        RUNPOD_WEBHOOK_GET_JOB: `${base}/job-take/$ID?gpu=emulator`,
+        RUNPOD_WEBHOOK_POST_OUTPUT: `${base}/job-done/$RUNPOD_POD_ID/$ID?gpu=emulator`,
+        RUNPOD_WEBHOOK_POST_STREAM: `${base}/job-stream/$RUNPOD_POD_ID/$ID?gpu=emulator`,
+        RUNPOD_WEBHOOK_PING: `${base}/ping/$RUNPOD_POD_ID?gpu=emulator`,
+        RUNPOD_POD_ID: rec.id,
+        RUNPOD_AI_API_KEY: this.o.workerKey,
+        RUNPOD_ENDPOINT_ID: endpoint.id,
+        RUNPOD_API_URL: origin,
+        FLASH_EXIT_WITH_STDIN: "1",
+        FLASH_SKIP_SYSTEM_DEPS: "1",
+      },
+    );
+    if (this.o.cacheDir) env.FLASH_CACHE_DIR = this.o.cacheDir;
+    const artifact = env.FLASH_BUILD_ARTIFACT_PATH ?? this.o.artifactPathFor(endpoint);
+    if (artifact) env.FLASH_BUILD_ARTIFACT_PATH = artifact;
+    if (port !== undefined) {
+      rec.port = port;
+      Object.assign(env, { FLASH_ENDPOINT_TYPE: "lb", PORT: String(port), PORT_HEALTH: String(port) });
+    }
+    const proc = spawn(process.execPath, [this.o.workerEntry], {
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    rec.proc = proc;
+    const prefix = `[${endpoint.name} ${rec.id}]`;
+    for (const stream of [proc.stdout, proc.stderr])
+      forwardLines(stream, (line) => this.o.log(`${prefix} ${line}`));
+    proc.stdin?.on("error", () => {}); // EPIPE when it exits first
+    if (port !== undefined) void this.probeLb(rec, port);
+    return new Promise<void>((resolve) => {
+      proc.once("error", (err) => {
+        this.o.log(`${prefix} cannot start: ${err.message}`);
+      });
+      proc.once("close", (code, signal) => {
+        this.onExit(rec, endpoint, code, signal);
+        resolve();
+      });
+    });
+  }
+
+  private onExit(
+    rec: WorkerRecord,
+    endpoint: EmulatedEndpoint,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    killGroup(rec.proc, "SIGKILL"); // its executor processes, if any survived it
+    const expected = rec.state === "stopping" || this.closing;
+    this.workers.delete(rec.id);
+    this.store.releaseTakers(rec.id);
+    for (const w of [...rec.stopWaiters]) w();
+    if (expected) return;
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    this.o.log(`[${endpoint.name} ${rec.id}] worker exited unexpectedly (${how})`);
+    this.store.failWorkerJobs(rec.id, `worker ${rec.id} exited unexpectedly (${how}) while running the job`);
+    // A worker that dies young, repeatedly, is a crash loop: back off before the next one.
+    if (Date.now() - rec.startedAt < 5000) {
+      const c = this.crashes.get(endpoint.id) ?? { count: 0, notBefore: 0 };
+      c.count++;
+      c.notBefore = Date.now() + Math.min(30_000, 250 * 2 ** (c.count - 1));
+      this.crashes.set(endpoint.id, c);
+    } else this.crashes.delete(endpoint.id);
+    this.reconcile(endpoint.id);
+  }
+
+  /** Polls an LB worker's /ping until it answers 200 (204 means still loading). */
+  private async probeLb(rec: WorkerRecord, port: number): Promise<void> {
+    while (rec.state === "initializing" && this.workers.get(rec.id) === rec) {
+      const status = await new Promise<number>((resolve) => {
+        const req = httpGet({ host: "127.0.0.1", port, path: "/ping", timeout: 1000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", () => resolve(0));
+        req.on("timeout", () => req.destroy());
+      });
+      if (status === 200 && rec.state === "initializing") {
+        rec.state = "ready";
+        rec.lastActive = Date.now();
+        this.events.emit("ready", rec);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops one worker: SIGTERM to its group, SIGKILL after a grace period. */
+  stopWorker(rec: WorkerRecord, reason: string): Promise<void> {
+    if (rec.state !== "stopping") {
+      rec.state = "stopping";
+      this.o.log(`[${rec.endpointId} ${rec.id}] stopping: ${reason}`);
+      this.store.releaseTakers(rec.id);
+      for (const w of [...rec.stopWaiters]) w();
+      if (rec.proc) {
+        killGroup(rec.proc, "SIGTERM");
+        const kill = setTimeout(() => killGroup(rec.proc, "SIGKILL"), STOP_GRACE_MS);
+        kill.unref();
+        void rec.exited.then(() => clearTimeout(kill));
+      } else if (!rec.managed) {
+        this.workers.delete(rec.id);
+      }
+    }
+    return rec.exited;
+  }
+
+  private async endpointDeleted(endpointId: string): Promise<void> {
+    const workers = this.workersOf(endpointId);
+    this.crashes.delete(endpointId);
+    await Promise.all(workers.map((w) => this.stopWorker(w, "endpoint deleted")));
+    this.store.dropEndpoint(endpointId);
+  }
+
+  /** Waits for the processes an endpoint deletion is stopping (tests). */
+  async settled(endpointId: string): Promise<void> {
+    await Promise.all(this.workersOf(endpointId).map((w) => w.exited));
+  }
+
+  /** Stops every worker and waits until every process has exited. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweepTimer);
+    await Promise.all([...this.workers.values()].map((w) => this.stopWorker(w, "emulator closing")));
+  }
+}
+
+/** Signals a worker's whole process group (it was spawned detached, as the group leader). */
+function killGroup(proc: ChildProcess | undefined, signal: NodeJS.Signals): void {
+  if (!proc?.pid) return;
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    try {
+      proc.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function forwardLines(stream: NodeJS.ReadableStream | null, emit: (line: string) => void): void {
+  if (!stream) return;
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) emit(line);
+  });
+  stream.on("end", () => {
+    if (rest) emit(rest);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}

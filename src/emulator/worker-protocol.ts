@@ -1,0 +1,134 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
+import { parseJson, readBody, sendError, sendJson } from "./http-util.ts";
+import type { Job, JobStore } from "./jobs.ts";
+import type { Registry } from "./registry.ts";
+import type { Supervisor } from "./supervisor.ts";
+
+/**
+ * The worker side of the queue, under the same origin, in the URL layout RunPod's production workers
+ * see (research/runpod-api.md section 3.1), so a RunPod Python worker can poll it too:
+ *
+ *     GET  /v2/{ep}/job-take/{worker}?job_in_progress=0|1         long poll: 200 {id, input} or 204
+ *     GET  /v2/{ep}/job-take-batch/{worker}?batch_size=N          long poll: 200 [{id, input}, ...] or 204
+ *     POST /v2/{ep}/job-done/{worker}/{job}?isStream=false        {output} | {error} | {status:"IN_PROGRESS", output}
+ *     POST /v2/{ep}/job-stream/{worker}/{job}                     {output}: one partial result
+ *     GET  /v2/{ep}/job-stop/{worker}                             long poll: 200 {jobsToStop: [...]} or 204
+ *     GET  /v2/{ep}/ping/{worker}?job_id=a,b                      heartbeat
+ *
+ * Workers authenticate with the emulator's worker key (their RUNPOD_AI_API_KEY), raw or as Bearer.
+ */
+
+/** How long job-take and job-stop hold a poll open before answering 204 (workers re-poll). */
+export const POLL_HOLD_MS = 20_000;
+/** Body limit of job-done / job-stream (RunPod logs a tip above 20 MB; we accept some headroom). */
+const RESULT_LIMIT = 64 * 1024 * 1024;
+
+export interface WorkerProtocolDeps {
+  registry: Registry;
+  store: JobStore;
+  supervisor: Supervisor;
+  workerKey: string;
+}
+
+/** Handles a worker-protocol route; false when `action` is not one. */
+export function handleWorkerProtocol(
+  deps: WorkerProtocolDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpointId: string,
+  action: string,
+  rest: string[],
+): boolean {
+  const routes: Record<string, true> = {
+    "job-take": true,
+    "job-take-batch": true,
+    "job-done": true,
+    "job-stream": true,
+    "job-stop": true,
+    ping: true,
+  };
+  if (!routes[action]) return false;
+  const auth = req.headers.authorization ?? "";
+  const key = auth.startsWith("Bearer ") ? auth.slice(7) : auth;
+  if (key !== deps.workerKey) {
+    sendError(res, 401, "worker protocol: wrong or missing worker key (RUNPOD_AI_API_KEY)");
+    return true;
+  }
+  if (!deps.registry.endpoints.has(endpointId)) {
+    sendError(res, 404, `endpoint ${endpointId} not found`);
+    return true;
+  }
+  const workerId = rest[0] ? decodeURIComponent(rest[0]) : "";
+  if (!workerId) {
+    sendError(res, 400, "missing worker id in the path");
+    return true;
+  }
+  const { store, supervisor } = deps;
+  supervisor.contact(endpointId, workerId);
+
+  switch (action) {
+    case "job-take":
+    case "job-take-batch": {
+      const batch = action === "job-take-batch";
+      const { job, cancel } = store.take(endpointId, workerId, POLL_HOLD_MS);
+      res.on("close", cancel);
+      void job.then((j) => {
+        res.off("close", cancel);
+        if (!j) return void res.writeHead(204).end();
+        if (res.destroyed) {
+          // The worker hung up as the job was handed over: it never got it, queue it again.
+          store.requeue(j);
+          return;
+        }
+        const taken = { id: j.id, input: j.input };
+        sendJson(res, 200, batch ? [taken] : taken);
+      });
+      return true;
+    }
+    case "job-stop": {
+      const { ids, cancel } = supervisor.stopSignals(workerId, POLL_HOLD_MS);
+      res.on("close", cancel);
+      void ids.then((list) => {
+        res.off("close", cancel);
+        if (list.length === 0) return void res.writeHead(204).end();
+        sendJson(res, 200, { jobsToStop: list });
+      });
+      return true;
+    }
+    case "ping":
+      sendJson(res, 200, {});
+      return true;
+    case "job-done":
+    case "job-stream": {
+      const jobId = rest[1] ? decodeURIComponent(rest[1]) : "";
+      void readBody(req, RESULT_LIMIT).then(({ body, tooLarge }) => {
+        if (tooLarge) return sendError(res, 413, "result body too large");
+        const job = store.get(endpointId, jobId);
+        if (!job) return sendError(res, 404, `job ${jobId} not found`);
+        const parsed = parseJson(body);
+        if (!parsed.ok) return sendError(res, 400, `${action}: body is not JSON`);
+        if (action === "job-stream") return stream(store, job, workerId, parsed.value, res);
+        const done = JobDoneBody.safeParse(parsed.value);
+        if (!done.success)
+          return sendError(res, 400, `job-done: ${done.error.issues[0]?.message ?? "invalid body"}`);
+        // A result for a job that already ended (cancelled, timed out) is accepted and dropped.
+        store.done(job, workerId, done.data);
+        if (done.data.stopPod) supervisor.recycle(workerId);
+        sendJson(res, 200, {});
+      });
+      return true;
+    }
+  }
+  return false;
+}
+
+function stream(store: JobStore, job: Job, workerId: string, value: unknown, res: ServerResponse): void {
+  const chunk = JobStreamBody.safeParse(value);
+  if (!chunk.success) {
+    sendError(res, 400, "job-stream: body must be {output}");
+    return;
+  }
+  store.streamChunk(job, workerId, chunk.data.output);
+  sendJson(res, 200, {});
+}

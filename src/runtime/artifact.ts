@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { linkFlashPackage, npmInstall } from "./code-cache.ts";
+import { type ManifestResource, parseManifestResource, WireError } from "./wire.ts";
+
+/**
+ * Deployed mode: the build artifact and the layout the runtime expects inside it.
+ *
+ *     artifact.tar.gz
+ *     ├── manifest.json                 the build's .flash/manifest.json (resources keyed by resource name)
+ *     ├── resources/<resource>.mjs      one ESM bundle per resource; each remote function is a named export
+ *     ├── resources/<resource>.mjs.map  (optional) its source map
+ *     └── node_modules/                 (optional) packages the bundles leave external
+ *
+ * `FLASH_RESOURCE_NAME` picks the resource. If the manifest lists `dependencies` for it and the
+ * artifact has no node_modules, they are installed with npm into the unpacked folder once.
+ * `runpod-flash` itself resolves to the worker's own copy when the artifact does not carry one.
+ */
+export interface DeployedCode {
+  /** The unpacked artifact. */
+  dir: string;
+  resource: ManifestResource;
+  /** Absolute path of the resource's bundle. */
+  modulePath: string;
+}
+
+let loaded: Promise<DeployedCode> | undefined;
+
+/** Unpacks the artifact (once per worker, and once per artifact for workers sharing a cache) and reads the resource. */
+export function loadDeployedCode(options: {
+  artifactPath: string;
+  appDir: string | undefined;
+  cacheDir: string;
+  resourceName: string;
+  log: (line: string) => void;
+}): Promise<DeployedCode> {
+  loaded ??= load(options);
+  return loaded;
+}
+
+async function load(o: Parameters<typeof loadDeployedCode>[0]): Promise<DeployedCode> {
+  if (!existsSync(o.artifactPath)) {
+    throw new WireError(`build artifact not found at ${o.artifactPath} (set FLASH_BUILD_ARTIFACT_PATH)`);
+  }
+  const dir = o.appDir ?? join(o.cacheDir, "app", artifactKey(o.artifactPath));
+  if (!existsSync(join(dir, ".flash-unpacked"))) await unpack(o.artifactPath, dir, o.log);
+  const manifestPath = join(dir, "manifest.json");
+  if (!existsSync(manifestPath)) throw new WireError("the build artifact has no manifest.json at its root");
+  const resource = parseManifestResource(JSON.parse(await readFile(manifestPath, "utf8")), o.resourceName);
+  const modulePath = join(dir, "resources", `${o.resourceName}.mjs`);
+  if (!existsSync(modulePath)) {
+    throw new WireError(
+      `the build artifact has no bundle for resource "${o.resourceName}" (expected resources/${o.resourceName}.mjs)`,
+    );
+  }
+  if (resource.dependencies.length > 0 && !existsSync(join(dir, "node_modules"))) {
+    await npmInstall(dir, resource.dependencies, o.log);
+  }
+  await linkFlashPackage(dir);
+  return { dir, resource, modulePath };
+}
+
+/** Same artifact file, same folder: keyed by path, size and mtime (hashing a 1.5 GB tarball would cost seconds). */
+function artifactKey(path: string): string {
+  const s = statSync(path);
+  return createHash("sha256").update(`${path}\0${s.size}\0${s.mtimeMs}`).digest("hex").slice(0, 20);
+}
+
+async function unpack(file: string, dir: string, log: (line: string) => void): Promise<void> {
+  log(`unpacking build artifact ${file}`);
+  const { x } = await import("tar");
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  await mkdir(tmp, { recursive: true });
+  try {
+    // tar refuses absolute paths and `..` entries by default, so nothing lands outside `tmp`.
+    await x({ file, cwd: tmp, strict: true });
+    await writeFile(join(tmp, ".flash-unpacked"), "");
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      if (existsSync(join(dir, ".flash-unpacked"))) return; // another worker sharing the cache won
+      if (!existsSync(dir)) throw err;
+      // A leftover without the marker (an interrupted unpack into FLASH_APP_DIR): replace it.
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
