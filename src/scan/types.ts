@@ -59,7 +59,7 @@ export interface RouteInfo {
   path: string;
   resource: string;
   type: "QB" | "LB";
-  /** For QB routes, which operation: `run`, `run_sync`. */
+  /** The export name of the function the route calls. */
   function: string;
   file: string;
   line: number;

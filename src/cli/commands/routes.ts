@@ -1,5 +1,18 @@
-import { FlashError } from "../../shared/errors.ts";
+import { resolve } from "node:path";
+import { noFunctionsError, routesOf, scanProject } from "../../scan/index.ts";
+import { formatWarnings, table } from "../format.ts";
 
-export async function routesCommand(..._args: unknown[]): Promise<void> {
-  throw new FlashError("USAGE", "flash routes is not available yet.");
+/** `flash routes [--json] [dir]`: what discovery finds, without starting anything. */
+export async function routesCommand(dir: string, opts: { json?: boolean }): Promise<void> {
+  const root = resolve(dir);
+  const scan = await scanProject(root);
+  if (scan.resources.length === 0) throw noFunctionsError(root);
+  const routes = routesOf(scan);
+  process.stderr.write(formatWarnings(scan.warnings));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(routes, null, 2)}\n`);
+    return;
+  }
+  const rows = routes.map((r) => [r.method, r.path, r.resource, r.type, `${r.file}:${r.line}`]);
+  process.stdout.write(`${table(["Method", "Local path", "Resource", "Type", "Source"], rows)}\n`);
 }

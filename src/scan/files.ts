@@ -1,0 +1,80 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import ignore, { type Ignore } from "ignore";
+import { SCANNED_EXTENSIONS } from "./naming.ts";
+
+/** Folders never scanned, wherever they are. Dot-folders are skipped too. */
+const SKIPPED_DIRS = new Set(["node_modules", "dist", "build"]);
+
+interface Rules {
+  /** Folder (relative, POSIX, "" for the root) the rules are relative to. */
+  base: string;
+  matcher: Ignore;
+}
+
+/**
+ * Lists the project files discovery reads, as sorted POSIX paths relative to `root`: `.ts`, `.mts`,
+ * `.js`, `.mjs`, minus `node_modules/`, `.flash/`, `dist/`, `build/`, dot-folders, `*.d.ts`,
+ * `*.test.*`, `*.spec.*`, and what `.gitignore` files (at any level) and the root `.flashignore`
+ * exclude.
+ */
+export async function listProjectFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const rootRules = await loadRules(root, "", [".gitignore", ".flashignore"]);
+  await walk(root, "", rootRules ? [rootRules] : [], out);
+  return out.sort();
+}
+
+async function walk(root: string, rel: string, rules: Rules[], out: string[]): Promise<void> {
+  const dir = rel === "" ? root : join(root, rel);
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  let scoped = rules;
+  if (rel !== "" && entries.some((e) => e.name === ".gitignore" && e.isFile())) {
+    const nested = await loadRules(root, rel, [".gitignore"]);
+    if (nested) scoped = [...rules, nested];
+  }
+  const subdirs: Promise<void>[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    const path = rel === "" ? name : `${rel}/${name}`;
+    if (entry.isDirectory()) {
+      if (name.startsWith(".") || SKIPPED_DIRS.has(name) || isIgnored(scoped, `${path}/`)) continue;
+      subdirs.push(walk(root, path, scoped, out));
+    } else if (
+      (entry.isFile() || entry.isSymbolicLink()) &&
+      isScannedFile(name) &&
+      !isIgnored(scoped, path)
+    ) {
+      out.push(path);
+    }
+  }
+  await Promise.all(subdirs);
+}
+
+/** True for a file name discovery reads. */
+export function isScannedFile(name: string): boolean {
+  if (!SCANNED_EXTENSIONS.some((ext) => name.endsWith(ext))) return false;
+  if (/\.d\.m?ts$/.test(name)) return false;
+  return !/\.(test|spec)\.[^.]+$/.test(name);
+}
+
+async function loadRules(root: string, rel: string, names: string[]): Promise<Rules | undefined> {
+  const texts = await Promise.all(names.map((n) => readFile(join(root, rel, n), "utf8").catch(() => "")));
+  const text = texts.filter((t) => t !== "").join("\n");
+  if (text === "") return undefined;
+  return { base: rel, matcher: ignore().add(text) };
+}
+
+function isIgnored(rules: Rules[], path: string): boolean {
+  for (const r of rules) {
+    const local =
+      r.base === "" ? path : path.startsWith(`${r.base}/`) ? path.slice(r.base.length + 1) : undefined;
+    if (local !== undefined && local !== "" && r.matcher.ignores(local)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,91 @@
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { FlashError } from "../shared/errors.ts";
+import { discoverResources } from "./discover.ts";
+import { SDK_PACKAGE, sdkCalleeWords } from "./facts.ts";
+import { listProjectFiles } from "./files.ts";
+import { parseFiles } from "./parse.ts";
+import { type Problem, problemsError } from "./problems.ts";
+import { Project } from "./project.ts";
+import { routesOf } from "./routes.ts";
+import type { ScanResult, ScanWarning } from "./types.ts";
+
+export { routesOf } from "./routes.ts";
+export type * from "./types.ts";
+
+/**
+ * Finds every remote function of the project at `root` without running any of its code.
+ *
+ * @returns the resources (one per file with remote functions, sorted by path) and warnings
+ * @throws FlashError SCAN_SYNTAX / SCAN_INVALID listing every problem as `file:line:column: message`
+ */
+export async function scanProject(root: string): Promise<ScanResult> {
+  const absRoot = resolve(root);
+  const rels = await listProjectFiles(absRoot);
+  const texts = new Map<string, string>();
+  await Promise.all(
+    rels.map(async (rel) => {
+      texts.set(rel, await readFile(join(absRoot, rel), "utf8"));
+    }),
+  );
+  const candidates = rels.filter((rel) => texts.get(rel)!.includes(SDK_PACKAGE));
+  const parsed = await parseFiles(
+    candidates.map((rel) => {
+      const text = texts.get(rel)!;
+      return { rel, text, words: sdkCalleeWords(text) };
+    }),
+  );
+  const project = new Project(absRoot, texts);
+  const problems: Problem[] = [];
+  const warnings: ScanWarning[] = [];
+  for (const file of parsed) {
+    if (file.syntaxError) {
+      problems.push({
+        at: project.loc(file.rel, file.syntaxError.at),
+        message: file.syntaxError.message,
+        syntax: true,
+      });
+    } else {
+      project.add(file, false);
+    }
+  }
+  const resources = discoverResources(project, problems, warnings);
+  const result: ScanResult = { root: absRoot, resources, warnings, filesScanned: rels.length };
+  checkRouteCollisions(result, problems);
+  if (problems.length > 0) throw problemsError(problems);
+  warnings.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line);
+  return result;
+}
+
+function checkRouteCollisions(result: ScanResult, problems: Problem[]): void {
+  const seen = new Map<string, { file: string; line: number }>();
+  for (const route of routesOf(result)) {
+    const key = `${route.method} ${route.path}`;
+    const prior = seen.get(key);
+    if (prior && prior.file !== route.file) {
+      problems.push({
+        at: { file: route.file, line: route.line, column: 1 },
+        message: `route ${key} is also served by ${prior.file}:${prior.line}; rename a file or change the route path`,
+      });
+    } else if (!prior) seen.set(key, route);
+  }
+}
+
+/** The message for a project without remote functions: what a minimal file looks like, and what to run. */
+export function noFunctionsError(root: string): FlashError {
+  return new FlashError("NO_FUNCTIONS", `No remote functions found in ${root}.`, {
+    hint: [
+      "A Flash project is any folder with a .ts file that exports a remote() function, e.g. gpu_worker.ts:",
+      "",
+      '  import { remote, LiveServerless, GpuGroup } from "runpod-flash";',
+      "",
+      '  const gpu = new LiveServerless({ name: "gpu_worker", gpus: [GpuGroup.ANY] });',
+      "",
+      "  export const process = remote(gpu, async (input: { prompt: string }) => {",
+      '    return { result: "processed", input };',
+      "  });",
+      "",
+      "Then run: flash run   (or flash init to scaffold a project)",
+    ].join("\n"),
+  });
+}

@@ -1,0 +1,34 @@
+import type { RouteInfo, ScanResult } from "./types.ts";
+
+/**
+ * The dev server's routes, in the order `flash routes` prints them (SPEC section 4): a QB file with
+ * one function gets `POST {prefix}/run` and `POST {prefix}/run_sync`; with several, each function
+ * gets `POST {prefix}/{fn}/run` and `.../run_sync`; an LB function gets `{method} {prefix}{path}`.
+ */
+export function routesOf(result: Pick<ScanResult, "resources">): RouteInfo[] {
+  const routes: RouteInfo[] = [];
+  for (const r of result.resources) {
+    const type = r.isLoadBalanced ? "LB" : "QB";
+    for (const fn of r.functions) {
+      const base = {
+        resource: r.resourceName,
+        type,
+        function: fn.name,
+        file: r.file,
+        line: fn.at.line,
+      } as const;
+      if (r.isLoadBalanced) {
+        routes.push({
+          ...base,
+          method: fn.method ?? "POST",
+          path: `${r.urlPrefix}${fn.path === "/" ? "" : fn.path}` || "/",
+        });
+      } else {
+        const prefix = r.functions.length === 1 ? r.urlPrefix : `${r.urlPrefix}/${fn.name}`;
+        routes.push({ ...base, method: "POST", path: `${prefix}/run` });
+        routes.push({ ...base, method: "POST", path: `${prefix}/run_sync` });
+      }
+    }
+  }
+  return routes;
+}
