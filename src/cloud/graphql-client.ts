@@ -103,7 +103,7 @@ export class GraphqlClient {
         },
         this.#http,
       );
-      const envelope = parseEnvelope(operation.name, response.text);
+      const envelope = parseEnvelope(operation.name, response.text, [this.#apiKey]);
       if (envelope.errors && envelope.errors.length > 0) {
         const message = redact(envelope.errors.map((e) => e.message).join("; "), [this.#apiKey]);
         if (isAuthMessage(message)) {
@@ -134,7 +134,7 @@ export class GraphqlClient {
         throw new FlashError(
           "INVALID_DATA",
           `RunPod ${operation.name} returned an unexpected response` +
-            (issue ? ` at ${issue.path.join(".") || "data"}: ${issue.message}` : "") +
+            (issue ? ` at ${issue.path.join(".") || "data"}: ${redact(issue.message, [this.#apiKey])}` : "") +
             ".",
         );
       }
@@ -162,12 +162,16 @@ export class GraphqlRequestError extends FlashError {
   }
 }
 
-function parseEnvelope(operation: string, text: string): z.infer<typeof GraphqlResponseSchema> {
+function parseEnvelope(
+  operation: string,
+  text: string,
+  secrets: string[],
+): z.infer<typeof GraphqlResponseSchema> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    const snippet = messageFromBody(text) ?? "";
+    const snippet = redact(messageFromBody(text) ?? "", secrets);
     throw new FlashError(
       "INVALID_DATA",
       `RunPod ${operation} returned a body that is not JSON${snippet ? `: ${snippet.slice(0, 120)}` : ""}.`,

@@ -278,6 +278,9 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function messageFromBody(text: string): string | undefined {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
+  // Object storage behind presigned upload URLs answers with S3-style XML errors.
+  const xmlMessage = trimmed.startsWith("<") ? trimmed.match(/<Message>([^<]*)<\/Message>/)?.[1] : undefined;
+  if (xmlMessage) return xmlMessage;
   let parsed: unknown;
   try {
     parsed = JSON.parse(trimmed);
