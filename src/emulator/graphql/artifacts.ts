@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rm, stat, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { Transform } from "node:stream";
@@ -37,23 +37,28 @@ export function createUploadHandler(registry: Registry): ArtifactHandler {
     const prefix = isUpload ? ARTIFACT_ROUTES.upload : ARTIFACT_ROUTES.download;
     const objectKey = decodeURIComponent(url.pathname.slice(prefix.length));
     const slot = store.artifacts.get(objectKey);
+    // A refusal leaves the body unread: drain it so the client sees the answer, not a reset.
+    const refuse = (status: number, code: string, message: string): true => {
+      if (!body) req.resume();
+      return reply(res, status, code, message);
+    };
 
-    if (!slot) return reply(res, 404, "NoSuchKey", "The specified key does not exist.");
+    if (!slot) return refuse(404, "NoSuchKey", "The specified key does not exist.");
     if (!tokenMatches(slot, url.searchParams.get("token"))) {
-      return reply(res, 403, "AccessDenied", "The request signature does not match.");
+      return refuse(403, "AccessDenied", "The request signature does not match.");
     }
     if (isUpload) {
-      if (req.method !== "PUT") return reply(res, 405, "MethodNotAllowed", "Use PUT to upload.");
+      if (req.method !== "PUT") return refuse(405, "MethodNotAllowed", "Use PUT to upload.");
       if (slot.expiresAt.getTime() < Date.now()) {
-        return reply(res, 403, "AccessDenied", "Request has expired.");
+        return refuse(403, "AccessDenied", "Request has expired.");
       }
       await receive(store.artifactDir, slot, req, res, body);
       return true;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return reply(res, 405, "MethodNotAllowed", "Use GET to download.");
+      return refuse(405, "MethodNotAllowed", "Use GET to download.");
     }
-    if (!slot.path) return reply(res, 404, "NoSuchKey", "The artifact has not been uploaded.");
+    if (!slot.path) return refuse(404, "NoSuchKey", "The artifact has not been uploaded.");
     res.writeHead(200, { "content-type": "application/gzip", "content-length": String(slot.size ?? 0) });
     if (req.method === "HEAD") {
       res.end();
@@ -72,42 +77,45 @@ async function receive(
   body: Buffer | undefined,
 ): Promise<void> {
   const path = join(dir, slot.objectKey.replace(/[^\w.-]/g, "_"));
+  // Written beside the final path and renamed: a failed retry never clobbers a good upload.
+  const partial = `${path}.${process.hrtime.bigint()}.part`;
   let size = 0;
   try {
     if (body) {
       size = body.byteLength;
-      if (size !== slot.declaredSize) return sizeMismatch(res, slot, size);
-      await writeFile(path, body);
+      if (size === slot.declaredSize) await writeFile(partial, body);
     } else {
-      // Stop reading as soon as the upload outgrows what was declared (a presigned URL signs the size).
+      // Past the declared size (a presigned URL signs it) bytes are counted but not stored; the body is
+      // still drained so the client reads the 400 instead of a reset connection. A client that keeps
+      // going far past the size is cut off.
       const limit = new Transform({
         transform(chunk: Buffer, _enc, done) {
           size += chunk.byteLength;
-          done(size > slot.declaredSize ? new SizeError() : null, chunk);
+          if (size > slot.declaredSize + DRAIN_SLACK_BYTES)
+            return done(new Error("upload far over its size"));
+          done(null, size > slot.declaredSize ? undefined : chunk);
         },
       });
-      await pipeline(req, limit, createWriteStream(path));
-      if (size !== slot.declaredSize) {
-        await rm(path, { force: true });
-        return sizeMismatch(res, slot, size);
-      }
+      await pipeline(req, limit, createWriteStream(partial));
     }
+    if (size !== slot.declaredSize) {
+      await rm(partial, { force: true });
+      reply(res, 400, "BadDigest", `Expected ${slot.declaredSize} bytes (tarballSize), received ${size}.`);
+      return;
+    }
+    await rename(partial, path);
   } catch (err) {
-    await rm(path, { force: true });
-    if (err instanceof SizeError) return sizeMismatch(res, slot, size);
+    await rm(partial, { force: true });
     throw err;
   }
   slot.path = path;
-  slot.size = (await stat(path)).size;
+  slot.size = size;
   res.writeHead(200, { etag: `"${slot.objectKey}"` });
   res.end();
 }
 
-class SizeError extends Error {}
-
-function sizeMismatch(res: ServerResponse, slot: ArtifactSlot, size: number): void {
-  reply(res, 400, "BadDigest", `Expected ${slot.declaredSize} bytes (tarballSize), received ${size}.`);
-}
+/** How far past its declared size an upload is drained before the connection is dropped. */
+const DRAIN_SLACK_BYTES = 16 * 1024 * 1024;
 
 function tokenMatches(slot: ArtifactSlot, token: string | null): boolean {
   if (!token) return false;

@@ -130,13 +130,13 @@ export function finalizeFlashArtifactUpload(
   input: { flashAppId: string; objectKey: string; manifest?: unknown },
 ): object {
   const app = requireApp(ctx, input.flashAppId);
+  checkManifest(input.manifest);
   const slot = ctx.store.artifacts.get(input.objectKey);
   if (!slot || slot.appId !== app.id) throw new InputError(`Artifact ${input.objectKey} not found`);
   if (!slot.path) throw new InputError(`Artifact ${input.objectKey} has not been uploaded`);
   if ([...ctx.store.builds.values()].some((b) => b.objectKey === slot.objectKey)) {
     throw new InputError(`Artifact ${input.objectKey} is already registered as a build`);
   }
-  checkManifest(input.manifest);
   const build: EmulatedFlashBuild = {
     id: randomUUID(),
     appId: app.id,

@@ -25,7 +25,13 @@ export interface ControlPlaneServer {
   close: () => Promise<void>;
 }
 
-export async function startControlPlane(options: { apiKey?: string } = {}): Promise<ControlPlaneServer> {
+/**
+ * `streamUploads`: hand artifact requests to the handler unread, as the emulator server does, instead
+ * of passing the body already read.
+ */
+export async function startControlPlane(
+  options: { apiKey?: string; streamUploads?: boolean } = {},
+): Promise<ControlPlaneServer> {
   const registry = new Registry();
   const warnings: string[] = [];
   let origin = "";
@@ -47,6 +53,13 @@ export async function startControlPlane(options: { apiKey?: string } = {}): Prom
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const fault = state.faults.shift();
+    if (options.streamUploads && path !== "/graphql") {
+      state.requests.push({ method: req.method ?? "", path });
+      void artifacts(req, res).then((handled) => {
+        if (!handled) res.writeHead(404).end();
+      });
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -109,4 +122,14 @@ export async function gql(
     body: JSON.stringify({ query, variables }),
   });
   return { status: res.status, body: (await res.json()) as never };
+}
+
+/** The `data[name]` of a successful response; throws (failing the test) with the errors otherwise. */
+export function dataOf<T = { id: string }>(
+  res: { body: { data?: Record<string, unknown> | null; errors?: unknown } },
+  name: string,
+): T {
+  const value = res.body.data?.[name];
+  if (value === undefined || value === null) throw new Error(`no ${name} in ${JSON.stringify(res.body)}`);
+  return value as T;
 }
