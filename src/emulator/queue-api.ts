@@ -122,7 +122,8 @@ async function submit(c: Parameters<Handler>[0], sync: boolean): Promise<void> {
       ? DEFAULT_EXECUTION_TIMEOUT_MS
       : c.endpoint.executionTimeoutMs;
   const job = c.deps.store.submit(c.endpoint.id, request.data, { sync, endpointTimeoutMs });
-  if (!sync) return sendJson(c.res, 200, { id: job.id, status: job.status });
+  // RunPod always answers /run with IN_QUEUE, even when a worker picks the job up at once.
+  if (!sync) return sendJson(c.res, 200, { id: job.id, status: "IN_QUEUE" });
   const wait = intParam(c.query, "wait", RUNSYNC_WAIT);
   await c.deps.store.untilTerminal(job, wait, isTerminal);
   sendJson(c.res, 200, c.deps.store.view(job));
@@ -176,7 +177,7 @@ function retry(c: Parameters<Handler>[0]): void {
     sendError(c.res, 400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
     return;
   }
-  sendJson(c.res, 200, { id: job.id, status: job.status });
+  sendJson(c.res, 200, { id: job.id, status: "IN_QUEUE" });
 }
 
 function purge(c: Parameters<Handler>[0]): void {

@@ -153,3 +153,14 @@ export async function until<T>(check: () => T | Promise<T>, intervalMs = 50): Pr
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** The error a promise rejects with (fails the test if it resolves). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary error fields
+export async function rejection(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the promise to reject");
+}

@@ -63,6 +63,14 @@ export const RunRequest = z.looseObject({
 });
 export type RunRequest = z.infer<typeof RunRequest>;
 
+/** What a client sends to `/run` and `/runsync` (the type of {@link RunRequest}'s input side). */
+export interface JobRequest {
+  input: unknown;
+  webhook?: string;
+  policy?: ExecutionPolicy;
+  s3Config?: Record<string, unknown>;
+}
+
 /** `/status`, `/runsync`, `/status-sync`, `/cancel` and `/run` answers. */
 export const JobResponse = z.looseObject({
   id: z.string(),

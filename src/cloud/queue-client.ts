@@ -1,0 +1,237 @@
+import type { z } from "zod";
+import { FlashError } from "../shared/errors.ts";
+import {
+  HealthResponse,
+  type JobRequest,
+  JobResponse,
+  PurgeResponse,
+  RUN_PAYLOAD_LIMIT,
+  RUNSYNC_PAYLOAD_LIMIT,
+  RUNSYNC_WAIT,
+  StreamResponse,
+} from "../shared/schemas/job.ts";
+import { EMULATOR_PLACEHOLDER_KEY } from "./control-plane.ts";
+import { type CredentialOptions, requireApiKey, resolveApiKey } from "./credentials.ts";
+import { type HttpOptions, runpodUrls, sendRequest } from "./http.ts";
+
+/**
+ * A typed client of RunPod's queue API (`/v2/{endpointId}/...`): the SDK stub, the CLI and the tests
+ * use it against RunPod (`https://api.runpod.ai/v2`) or the emulator (`<RUNPOD_API_URL>/v2`).
+ * Answers are validated with the shared wire schemas. Calls that are safe to repeat (status, health,
+ * cancel) are retried on 429, 5xx and network errors; submissions are not (a retried /run would queue
+ * the job twice). Errors name the operation and RunPod's message, never the API key.
+ */
+
+export interface QueueClientOptions {
+  /** API key sent as `Authorization: Bearer`. Default: `RUNPOD_API_KEY`. */
+  apiKey?: string;
+  /** Queue base URL. Default: `<RUNPOD_API_URL>/v2`, else `https://api.runpod.ai/v2`. */
+  baseUrl?: string;
+  /** Environment to read `RUNPOD_API_URL`/`RUNPOD_API_KEY` from. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Retry policy, fetch, per-attempt timeout, events. */
+  http?: HttpOptions;
+}
+
+export interface CallSignal {
+  signal?: AbortSignal;
+}
+
+/** The JSON body of a submission, refused before sending when it is over RunPod's limit for `route`. */
+export function encodeSubmission(request: JobRequest, limit: number, route: string): string {
+  let body: string;
+  try {
+    body = JSON.stringify(request);
+  } catch (err) {
+    throw new FlashError("SERIALIZATION", `the input cannot be sent as JSON: ${(err as Error).message}`);
+  }
+  checkPayloadSize(body, limit, route);
+  return body;
+}
+
+/** Refuses a request body over RunPod's limit before sending it. */
+export function checkPayloadSize(body: string, limit: number, route: string): void {
+  const size = Buffer.byteLength(body);
+  if (size > limit) {
+    throw new FlashError(
+      "PAYLOAD_TOO_LARGE",
+      `the request to ${route} is ${(size / 1024 / 1024).toFixed(1)} MB; RunPod's limit for ${route} is ${limit / 1024 / 1024} MB.`,
+      { hint: "Pass large data by reference (a URL, a network volume path) instead of inline." },
+    );
+  }
+}
+
+export class QueueClient {
+  readonly baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #http: HttpOptions;
+
+  constructor(options: QueueClientOptions = {}) {
+    const env = options.env ?? process.env;
+    const urls = runpodUrls(env);
+    this.baseUrl = (options.baseUrl ?? urls.queue).replace(/\/+$/, "");
+    this.#apiKey =
+      options.apiKey ||
+      env.RUNPOD_API_KEY?.trim() ||
+      (urls.emulatorOrigin !== undefined ? EMULATOR_PLACEHOLDER_KEY : undefined);
+    this.#http = options.http ?? {};
+  }
+
+  /** `POST /run`: queues a job; resolves with `{id, status: "IN_QUEUE"}`. Not retried. */
+  run(endpointId: string, request: JobRequest, options: CallSignal = {}): Promise<JobResponse> {
+    const body = encodeSubmission(request, RUN_PAYLOAD_LIMIT, "/run");
+    return this.#send("run", endpointId, "/run", "POST", JobResponse, {
+      body,
+      signal: options.signal,
+      idempotent: false,
+    });
+  }
+
+  /**
+   * `POST /runsync?wait=`: queues a job and waits up to `waitMs` (1 s to 5 min, default 90 s) for it.
+   * The answer may still be IN_QUEUE or IN_PROGRESS; poll {@link status} then. Not retried.
+   */
+  runsync(
+    endpointId: string,
+    request: JobRequest,
+    options: CallSignal & { waitMs?: number } = {},
+  ): Promise<JobResponse> {
+    const body = encodeSubmission(request, RUNSYNC_PAYLOAD_LIMIT, "/runsync");
+    const wait = Math.min(
+      RUNSYNC_WAIT.max,
+      Math.max(RUNSYNC_WAIT.min, Math.round(options.waitMs ?? RUNSYNC_WAIT.default)),
+    );
+    return this.#send("runsync", endpointId, `/runsync?wait=${wait}`, "POST", JobResponse, {
+      body,
+      signal: options.signal,
+      idempotent: false,
+      timeoutMs: wait + 30_000,
+    });
+  }
+
+  /** `GET /status/{id}`. Retried. */
+  status(endpointId: string, jobId: string, options: CallSignal = {}): Promise<JobResponse> {
+    return this.#send("status", endpointId, `/status/${encodeURIComponent(jobId)}`, "GET", JobResponse, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  /** `GET /status-sync/{id}?wait=`: waits up to `waitMs` for the job to end. Retried. */
+  statusSync(
+    endpointId: string,
+    jobId: string,
+    options: CallSignal & { waitMs?: number } = {},
+  ): Promise<JobResponse> {
+    const wait = Math.max(0, Math.round(options.waitMs ?? 90_000));
+    return this.#send(
+      "status-sync",
+      endpointId,
+      `/status-sync/${encodeURIComponent(jobId)}?wait=${wait}`,
+      "GET",
+      JobResponse,
+      {
+        signal: options.signal,
+        idempotent: true,
+        timeoutMs: wait + 30_000,
+      },
+    );
+  }
+
+  /** `GET /stream/{id}`: partial outputs not delivered before. Retried. */
+  stream(endpointId: string, jobId: string, options: CallSignal = {}): Promise<StreamResponse> {
+    return this.#send("stream", endpointId, `/stream/${encodeURIComponent(jobId)}`, "GET", StreamResponse, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  /** `POST /cancel/{id}`. Retried (cancelling twice is harmless). */
+  cancel(endpointId: string, jobId: string, options: CallSignal = {}): Promise<JobResponse> {
+    return this.#send("cancel", endpointId, `/cancel/${encodeURIComponent(jobId)}`, "POST", JobResponse, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  /** `POST /retry/{id}`: requeues a FAILED or TIMED_OUT job. Not retried. */
+  retry(endpointId: string, jobId: string, options: CallSignal = {}): Promise<JobResponse> {
+    return this.#send("retry", endpointId, `/retry/${encodeURIComponent(jobId)}`, "POST", JobResponse, {
+      signal: options.signal,
+      idempotent: false,
+    });
+  }
+
+  /** `GET /health`: job and worker counters. Retried. */
+  health(endpointId: string, options: CallSignal = {}): Promise<HealthResponse> {
+    return this.#send("health", endpointId, "/health", "GET", HealthResponse, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  /** `POST /purge-queue`: drops every queued job. Not retried. */
+  purgeQueue(endpointId: string, options: CallSignal = {}): Promise<PurgeResponse> {
+    return this.#send("purge-queue", endpointId, "/purge-queue", "POST", PurgeResponse, {
+      signal: options.signal,
+      idempotent: false,
+    });
+  }
+
+  async #send<S extends z.ZodType>(
+    op: string,
+    endpointId: string,
+    path: string,
+    method: "GET" | "POST",
+    schema: S,
+    o: { body?: string; signal?: AbortSignal; idempotent: boolean; timeoutMs?: number },
+  ): Promise<z.infer<S>> {
+    const operation = `queue ${op} (endpoint ${endpointId})`;
+    const response = await sendRequest(
+      {
+        operation,
+        url: `${this.baseUrl}/${encodeURIComponent(endpointId)}${path}`,
+        method,
+        apiKey: this.#apiKey,
+        headers: o.body === undefined ? undefined : { "content-type": "application/json" },
+        body: o.body ?? (method === "POST" ? "{}" : undefined),
+        idempotent: o.idempotent,
+        signal: o.signal,
+      },
+      o.timeoutMs === undefined
+        ? this.#http
+        : { ...this.#http, timeoutMs: Math.max(o.timeoutMs, this.#http.timeoutMs ?? 0) },
+    );
+    let value: unknown;
+    try {
+      value = JSON.parse(response.text);
+    } catch {
+      throw new FlashError("INVALID_DATA", `RunPod ${operation} answered something that is not JSON.`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new FlashError(
+        "INVALID_DATA",
+        `RunPod ${operation} answered an unexpected shape: ${issue?.path.join(".") || "(root)"}: ${issue?.message}.`,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+/**
+ * A {@link QueueClient} with the key resolved like the control plane's: the `apiKey` option,
+ * `RUNPOD_API_KEY`, then `~/.runpod/config.toml`; against the emulator with none configured, a
+ * placeholder (it accepts any non-empty key unless started with `--api-key`).
+ * @throws FlashError RUNPOD_AUTH when targeting RunPod with no key configured.
+ */
+export async function connectQueueClient(
+  options: QueueClientOptions & CredentialOptions = {},
+): Promise<QueueClient> {
+  if (options.apiKey) return new QueueClient(options);
+  const env = options.env ?? process.env;
+  const toEmulator = runpodUrls(env).emulatorOrigin !== undefined;
+  const resolved = toEmulator ? await resolveApiKey(options) : await requireApiKey(options);
+  return new QueueClient({ ...options, apiKey: resolved?.apiKey ?? EMULATOR_PLACEHOLDER_KEY });
+}
