@@ -64,6 +64,12 @@ export class ControlPlane {
   getTemplate(id: string): Promise<TemplateRecord | undefined> {
     return templates.getTemplate(this.client, id);
   }
+  listTemplates(): Promise<TemplateRecord[]> {
+    return templates.listTemplates(this.client);
+  }
+  getTemplateByName(name: string): Promise<TemplateRecord | undefined> {
+    return templates.getTemplateByName(this.client, name);
+  }
   deleteTemplate(templateName: string): Promise<void> {
     return templates.deleteTemplate(this.client, templateName);
   }

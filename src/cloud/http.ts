@@ -159,7 +159,7 @@ export async function sendRequest(request: HttpRequest, options: HttpOptions = {
       const code = errorCode(err);
       const retriable = request.idempotent || (!timedOut && code !== undefined && NEVER_SENT_CODES.has(code));
       const reason = timedOut
-        ? `no response within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`
+        ? `no response within ${formatMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)}`
         : `network error${code ? ` ${code}` : ""}: ${scrub(errorMessage(err))}`;
       if (retriable && canRetry) {
         await backoff(request, options, policy, attempt, reason, undefined);
@@ -240,6 +240,10 @@ async function backoff(
   } catch {
     throw aborted(request.operation);
   }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 function aborted(operation: string): FlashError {

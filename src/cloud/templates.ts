@@ -28,6 +28,12 @@ const getTemplateQuery = query(
   z.object({ podTemplate: TemplateSchema.nullish() }),
 );
 
+const listTemplatesQuery = query(
+  "listTemplates",
+  `query listTemplates { myself { podTemplates { ${TEMPLATE_FIELDS} isServerless } } }`,
+  z.object({ myself: z.object({ podTemplates: z.array(TemplateSchema).nullish() }) }),
+);
+
 const deleteTemplateMutation = mutation(
   "deleteTemplate",
   `mutation deleteTemplate($templateName: String) { deleteTemplate(templateName: $templateName) }`,
@@ -51,6 +57,26 @@ export async function getTemplate(
   options: { signal?: AbortSignal } = {},
 ): Promise<TemplateRecord | undefined> {
   return (await client.request(getTemplateQuery, { id }, options)).podTemplate ?? undefined;
+}
+
+/** Every template of the account (pod and serverless). */
+export async function listTemplates(
+  client: GraphqlClient,
+  options: { signal?: AbortSignal } = {},
+): Promise<TemplateRecord[]> {
+  return (await client.request(listTemplatesQuery, {}, options)).myself.podTemplates ?? [];
+}
+
+/**
+ * The template named `name`, or undefined. Template names are unique per account, so this is how an
+ * interrupted deploy finds the template it created before it could create the endpoint.
+ */
+export async function getTemplateByName(
+  client: GraphqlClient,
+  name: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<TemplateRecord | undefined> {
+  return (await listTemplates(client, options)).find((t) => t.name === name);
 }
 
 /**

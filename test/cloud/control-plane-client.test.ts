@@ -95,6 +95,8 @@ describe("endpoints and templates", () => {
       env: [{ key: "X", value: "y" }],
     });
     expect((await cp.getTemplate(tpl.id))?.env).toEqual([{ key: "X", value: "y" }]);
+    expect((await cp.getTemplateByName("hello-tpl"))?.id).toBe(tpl.id);
+    expect((await cp.listTemplates()).map((t) => t.name)).toEqual(["hello-tpl"]);
 
     await cp.deleteEndpoint(created.id);
     await cp.deleteTemplate(tpl.name);

@@ -62,6 +62,7 @@ describe("sendRequest", () => {
     server = createServer((req, res) => {
       seen.push({ path: req.url ?? "", auth: req.headers.authorization });
       req.resume();
+      if (req.url?.startsWith("/hang")) return; // never answers
       const status = statuses.shift() ?? 200;
       res.writeHead(status, status === 429 ? { "retry-after": "0" } : {});
       res.end(status === 200 ? "ok" : JSON.stringify({ message: `status ${status}` }));
@@ -101,6 +102,27 @@ describe("sendRequest", () => {
     ).catch((e: unknown) => e);
     expect((missing as Error).message).toBe("RunPod getThing failed: HTTP 404: status 404.");
     expect(seen).toHaveLength(2);
+  });
+
+  it("retries an idempotent request that gets no answer within the timeout", async () => {
+    seen.length = 0;
+    const err = await sendRequest(
+      { operation: "listThings", url: `${origin}/hang`, method: "POST", idempotent: true },
+      { retry: { retries: 1, baseDelayMs: 1, maxDelayMs: 1 }, timeoutMs: 100 },
+    ).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^RunPod listThings failed: no response within 100 ms/);
+    expect((err as Error).message).not.toMatch(/may or may not/);
+    expect(seen).toHaveLength(2);
+  });
+
+  it("does not retry a mutation that timed out, and says its outcome is unknown", async () => {
+    seen.length = 0;
+    const err = await sendRequest(
+      { operation: "createThing", url: `${origin}/hang`, method: "POST", idempotent: false },
+      { retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 1 }, timeoutMs: 100 },
+    ).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no response within 100 ms.*may or may not have been applied/);
+    expect(seen).toHaveLength(1);
   });
 
   it("honours the abort signal between retries", async () => {
