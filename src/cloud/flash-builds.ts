@@ -104,6 +104,7 @@ export async function uploadArtifact(
       headers: { "content-type": "application/gzip" },
       body: bytes,
       idempotent: true,
+      authErrors: false,
       signal,
     },
     { timeoutMs: 600_000, ...http },

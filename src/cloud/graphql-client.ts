@@ -2,7 +2,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
 import { FlashError } from "../shared/errors.ts";
 import { GraphqlResponseSchema } from "../shared/schemas/control-plane.ts";
-import { type HttpOptions, messageFromBody, redact, runpodUrls, sendRequest } from "./http.ts";
+import {
+  credentialsHint,
+  type HttpOptions,
+  messageFromBody,
+  redact,
+  runpodUrls,
+  sendRequest,
+} from "./http.ts";
 
 /**
  * A typed GraphQL client for RunPod's control plane. Each operation is declared once as a
@@ -107,7 +114,13 @@ export class GraphqlClient {
       if (envelope.errors && envelope.errors.length > 0) {
         const message = redact(envelope.errors.map((e) => e.message).join("; "), [this.#apiKey]);
         if (isAuthMessage(message)) {
-          throw new FlashError("RUNPOD_AUTH", `RunPod rejected the API key on ${operation.name}: ${message}`);
+          throw new FlashError(
+            "RUNPOD_AUTH",
+            `RunPod rejected the API key on ${operation.name}: ${message}`,
+            {
+              hint: credentialsHint(this.isEmulator),
+            },
+          );
         }
         const transient = TRANSIENT_MESSAGES.some((m) => message.toLowerCase().includes(m));
         if (transient && attempt < maxTransientRetries) {

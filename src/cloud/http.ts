@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { FlashError } from "../shared/errors.ts";
+import { VERSION } from "../shared/version.ts";
 
 /**
  * The one HTTP path every RunPod call of Flash takes: URL resolution (real RunPod or the emulator),
@@ -105,6 +106,11 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Strings to scrub from messages besides the API key (e.g. a presigned URL). */
   secrets?: string[];
+  /**
+   * Whether 401/403 mean a bad API key (RUNPOD_AUTH). False for presigned URLs, where a 403 means an
+   * expired or bad signature, not a key problem.
+   */
+  authErrors?: boolean;
 }
 
 /** A 2xx response, body read as text. */
@@ -131,7 +137,7 @@ export async function sendRequest(request: HttpRequest, options: HttpOptions = {
   );
   const scrub = (text: string) => redact(text, secrets);
   const headers: Record<string, string> = {
-    "user-agent": options.userAgent ?? "runpod-flash-ts",
+    "user-agent": options.userAgent ?? `runpod-flash-ts/${VERSION} (Node ${process.versions.node})`,
     ...request.headers,
   };
   if (request.apiKey) headers.authorization = `Bearer ${request.apiKey}`;
@@ -177,7 +183,9 @@ export async function sendRequest(request: HttpRequest, options: HttpOptions = {
     options.onEvent?.({ type: "response", operation: request.operation, status: response.status, attempt });
     if (response.ok) return { status: response.status, headers: response.headers, text };
 
-    if (response.status === 401 || response.status === 403) throw authError(request, response.status);
+    if ((response.status === 401 || response.status === 403) && request.authErrors !== false) {
+      throw authError(request, response.status);
+    }
 
     const message = scrub(messageFromBody(text) ?? response.statusText ?? "");
     const transient = response.status === 429 || response.status >= 500;
