@@ -288,7 +288,9 @@ describe("flash apps, environments, builds", () => {
     expect(err.message).not.toContain(token);
     const forged = new URL(upload.uploadUrl);
     forged.searchParams.set("token", "f".repeat(32));
-    const denied = await cp.uploadArtifact({ uploadUrl: forged.toString() }, new Uint8Array(10)).catch((e) => e);
+    const denied = await cp
+      .uploadArtifact({ uploadUrl: forged.toString() }, new Uint8Array(10))
+      .catch((e) => e);
     // A refused presigned URL is not an API-key problem: RUNPOD_API, with storage's message.
     expect(isFlashError(denied, "RUNPOD_API")).toBe(true);
     expect(denied.message).toMatch(/HTTP 403: The request signature does not match/);
