@@ -14,6 +14,7 @@ await build({
     index: "src/sdk/index.ts",
     cli: "src/cli/main.ts",
     "runtime/worker": "src/runtime/worker-main.ts",
+    internal: "src/internal.ts",
   },
   outdir: "dist",
   bundle: true,

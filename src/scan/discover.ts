@@ -161,7 +161,7 @@ function analyzeCall(
   }
   const config = resolveConfigRef(project, facts, args[0] as Expression);
   const loadBalanced = resourceTraits[config.resourceType].loadBalanced;
-  const options = args.length === 3 ? evaluate(args[1] as Expression, facts, project.importedExpression) : {};
+  const options = args.length === 3 ? evaluate(args[1] as Expression, facts, project) : {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new NotStatic(args[1]!, facts, "remote() options must be an object literal");
   }
@@ -190,7 +190,7 @@ function analyzeCall(
     fn.method = checkMethod(o.method ?? "POST") as HttpMethod;
     if (o.path === undefined) {
       throw new NotStatic(
-        args[1] ?? site.call,
+        args.length === 3 ? args[1]! : site.call,
         facts,
         'a load-balanced route needs a path: remote(config, { method: "POST", path: "/compute" }, fn)',
       );
@@ -230,7 +230,7 @@ function resolveConfigRef(project: Project, facts: FileFacts, expr: Expression, 
         key: `${facts.file.rel}:${facts.file.offset(e.start)}`,
         resourceType: cls as ResourceType,
         at: project.nodeLoc(facts, e),
-        options: arg === undefined ? {} : evaluate(arg, facts, project.importedExpression),
+        options: arg === undefined ? {} : evaluate(arg, facts, project),
       };
     }
   }

@@ -23,13 +23,17 @@ export class NotStatic extends Error {
   }
 }
 
-/** Resolves an identifier imported from another project file to its defining file and expression. */
-export type ImportResolver = (
-  facts: FileFacts,
-  source: string,
-  imported: string,
-  node: Node,
-) => { facts: FileFacts; expr: Expression } | undefined;
+/** Cross-file lookups the evaluator needs (implemented by the scan's Project). */
+export interface Lookup {
+  /** Resolves an identifier imported from another project file to its defining file and expression. */
+  importedExpression(
+    facts: FileFacts,
+    source: string,
+    imported: string,
+  ): { facts: FileFacts; expr: Expression } | undefined;
+  /** The file parsed whole, for names the reduced parse left out. */
+  wholeFacts(facts: FileFacts): FileFacts;
+}
 
 /**
  * Computes the value of a config or options expression from the AST alone: literals, arrays,
@@ -37,15 +41,10 @@ export type ImportResolver = (
  * files) and `process.env.NAME` (kept as the text `${NAME}`, filled in at deploy). Anything else
  * throws {@link NotStatic}, so a value is never guessed.
  */
-export function evaluate(
-  expr: Expression,
-  facts: FileFacts,
-  resolveImport: ImportResolver,
-  depth = 0,
-): unknown {
+export function evaluate(expr: Expression, facts: FileFacts, lookup: Lookup, depth = 0): unknown {
   if (depth > 32) throw new NotStatic(expr, facts, "the value refers to itself");
   const e = unwrap(expr);
-  const again = (x: Expression, f: FileFacts = facts): unknown => evaluate(x, f, resolveImport, depth + 1);
+  const again = (x: Expression, f: FileFacts = facts): unknown => evaluate(x, f, lookup, depth + 1);
   switch (e.type) {
     case "Literal":
       if (typeof e.value === "bigint" || e.value instanceof RegExp) break;
@@ -85,10 +84,15 @@ export function evaluate(
     }
     case "Identifier": {
       if (e.name === "undefined") return undefined;
-      const b = facts.bindings.get(e.name);
-      if (b?.kind === "local" && b.constant && b.init) return again(b.init);
+      let scope = facts;
+      let b = scope.bindings.get(e.name);
+      if (b === undefined) {
+        scope = lookup.wholeFacts(facts);
+        b = scope.bindings.get(e.name);
+      }
+      if (b?.kind === "local" && b.constant && b.init) return again(b.init, scope);
       if (b?.kind === "import") {
-        const target = resolveImport(facts, b.source, b.imported, e);
+        const target = lookup.importedExpression(scope, b.source, b.imported);
         if (target) return again(target.expr, target.facts);
       }
       throw new NotStatic(

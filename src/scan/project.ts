@@ -135,18 +135,17 @@ export class Project {
   }
 
   /** The expression an imported const is initialised with, for the static evaluator. */
-  importedExpression = (
+  importedExpression(
     facts: FileFacts,
     source: string,
     imported: string,
-    _node: Node,
-  ): { facts: FileFacts; expr: Expression } | undefined => {
+  ): { facts: FileFacts; expr: Expression } | undefined {
     const hit = this.resolveImport(facts, source, imported);
     if (hit?.binding?.kind === "local" && hit.binding.constant && hit.binding.init) {
       return { facts: hit.facts, expr: hit.binding.init };
     }
     return undefined;
-  };
+  }
 
   /** Location of an offset in a file's original text. */
   loc(rel: string, offset: number): SourceLocation {

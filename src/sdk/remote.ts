@@ -9,8 +9,8 @@ export interface RemoteOptions {
   dependencies?: readonly string[];
   /** apt packages the worker installs before running. */
   systemDependencies?: readonly string[];
-  /** HTTP method of a load-balanced route. @default "POST" */
-  method?: HttpMethod;
+  /** HTTP method of a load-balanced route (any case). @default "POST" */
+  method?: HttpMethod | Lowercase<HttpMethod>;
   /** Path of a load-balanced route, starting with `/`; `{param}` segments allowed. */
   path?: string;
 }

@@ -1,0 +1,83 @@
+// Scan benchmark: discovery on the generated 1,000-file project, beside a plain read of the same
+// files (the floor), plus `flash routes --json` end to end (node start-up included).
+import { execFileSync } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { generateProject } from "./gen-project.mjs";
+
+const root = new URL("..", import.meta.url).pathname;
+
+async function plainRead(dir) {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith(".ts"));
+  let bytes = 0;
+  await Promise.all(
+    files.map(async (f) => {
+      bytes += (await readFile(join(dir, f), "utf8")).length;
+    }),
+  );
+  return bytes;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Runs the scan benchmark and returns rows for the report. */
+export async function benchScan() {
+  const dir = join(root, "bench/.work/scan-project");
+  const shape = await generateProject(dir);
+  // Scan in a fresh process each time, so every figure includes loading the parser (a cold scan).
+  const cold = [];
+  const warm = [];
+  const reads = [];
+  for (let i = 0; i < 5; i++) {
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { scanProject } from ${JSON.stringify(join(root, "dist/internal.js"))};
+         const t0 = performance.now(); const r = await scanProject(${JSON.stringify(dir)}); const t1 = performance.now();
+         for (let k = 0; k < 3; k++) await scanProject(${JSON.stringify(dir)});
+         const t2 = performance.now(); await scanProject(${JSON.stringify(dir)}); const t3 = performance.now();
+         const fns = r.resources.reduce((a, x) => a + x.functions.length, 0);
+         process.stdout.write(JSON.stringify({ cold: t1 - t0, warm: t3 - t2, fns }));`,
+      ],
+      { encoding: "utf8" },
+    );
+    const r = JSON.parse(out);
+    if (r.fns !== shape.functions)
+      throw new Error(`scan found ${r.fns} functions, expected ${shape.functions}`);
+    cold.push(r.cold);
+    warm.push(r.warm);
+    const t0 = performance.now();
+    await plainRead(dir);
+    reads.push(performance.now() - t0);
+  }
+  const cli = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const out = execFileSync(process.execPath, [join(root, "bin/flash.js"), "routes", "--json", dir], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    cli.push(performance.now() - t0);
+    if (JSON.parse(out).length < shape.functions) throw new Error("routes --json printed too few routes");
+  }
+  return {
+    title: `Scan: ${shape.files} files, ${(shape.bytes / 1e6).toFixed(1)} MB, ${shape.functions} remote functions`,
+    rows: [
+      ["scan, first in a fresh process (median of 5)", median(cold), "≤ 250 ms"],
+      ["scan, warm (median of 5)", median(warm), ""],
+      ["baseline: plain read of the same files", median(reads), "floor"],
+      ["flash routes --json, node start-up included", median(cli), "≤ 400 ms"],
+      ["RunPod's Python scanner, same shape (research figure)", 5500, "reference"],
+    ],
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { printReport } = await import("./report.mjs");
+  printReport([await benchScan()]);
+}

@@ -1,0 +1,6 @@
+/**
+ * Internal entry (`dist/internal.js`) for the benchmarks and tests that run against the build:
+ * not part of the public API, may change without notice.
+ */
+export { createManifest } from "./build/manifest.ts";
+export { routesOf, scanProject } from "./scan/index.ts";
