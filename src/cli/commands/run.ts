@@ -1,5 +1,89 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type DevServer, startDevServer } from "../../dev/dev-server.ts";
+import { createExecutionTarget, type TargetMode } from "../../dev/targets.ts";
 import { FlashError } from "../../shared/errors.ts";
 
-export async function runCommand(..._args: unknown[]): Promise<void> {
-  throw new FlashError("USAGE", "flash run is not available yet.");
+/** Options of `flash run` as commander hands them over. */
+interface RunOptions {
+  port?: string;
+  host?: string;
+  local?: boolean;
+  live?: boolean;
+  reload?: boolean;
+}
+
+/**
+ * `flash run [dir]`: serves the project until Ctrl+C or SIGTERM, then removes the live endpoints
+ * this session created and exits 0.
+ */
+export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
+  const root = resolve(dir);
+  if (!existsSync(root)) throw new FlashError("USAGE", `no such folder: ${dir}`);
+  const port = Number(opts.port ?? "8888");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new FlashError(
+      "USAGE",
+      `--port must be a port number (0–65535), got ${JSON.stringify(opts.port)}.`,
+    );
+  }
+  // Like RunPod's other tools, a project's .env is read (existing variables win), so RUNPOD_API_KEY
+  // can live there; its values reach endpoints only where a config's `env` names them.
+  const envFile = join(root, ".env");
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+
+  const mode: TargetMode = opts.live
+    ? "live"
+    : opts.local
+      ? "local"
+      : process.env.RUNPOD_API_KEY
+        ? "live"
+        : "local";
+  // Signals are handled from the start, so one arriving while the server starts still cleans up
+  // (the default action would kill the process before live endpoints are removed).
+  let server: DevServer | undefined;
+  let stopping = false;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolveDone) => {
+    stopped = resolveDone;
+  });
+  const stop = async (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without cleanup.\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    if (!server) return; // startup sees `stopping` and stops right after
+    process.stdout.write("\nStopping the dev server and cleaning up...\n");
+    try {
+      const removed = await server.close();
+      for (const line of removed) process.stdout.write(`  ${line}\n`);
+      process.stdout.write("Server stopped.\n");
+    } catch (err) {
+      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
+    }
+    stopped();
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  const { scanProject } = await import("../../scan/index.ts");
+  server = await startDevServer({
+    root,
+    host: opts.host ?? "127.0.0.1",
+    port,
+    reload: opts.reload !== false,
+    scan: scanProject,
+    createTarget: (context) => createExecutionTarget(mode, context),
+    log: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+    warn: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  });
+  if (stopping) {
+    stopping = false;
+    void stop("signal");
+  }
+  await done;
+  // Local workers, the watcher and keep-alive sockets are closed; exit now rather than wait for a
+  // stray handle in user code (a timer an LB module started) to let the loop end.
+  process.exit(0);
 }

@@ -1,0 +1,246 @@
+// Benchmarks of `flash run` (run after `node scripts/build.mjs`):
+//   1. start-up to first /ping for a generated 10-file project        target ≤ 1 s
+//   2. reload latency, file saved → its new route served (median)      target ≤ 200 ms
+//   3. LB route throughput vs a bare node:http JSON echo server        target ≥ 70 %
+//   4. QB run_sync through a warm local worker                         target ≥ 2,000 req/s
+// Each server runs in its own process; load comes from a separate keep-alive client process.
+// Usage: node bench/devserver.mjs [--seconds 5] [--connections 32]
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(REPO, "bin", "flash.js");
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(args[i + 1]);
+};
+const SECONDS = opt("seconds", 5);
+const CONNECTIONS = opt("connections", 32);
+const children = new Set();
+
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+function spawnTracked(argv, options) {
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"], ...options });
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (out += d));
+  child.output = () => out;
+  return child;
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await new Promise((r) => child.on("exit", r));
+  clearTimeout(timer);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForUrl(child, pattern, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const m = child.output().match(pattern);
+    if (m) return m[1];
+    if (child.exitCode !== null) throw new Error(`process exited:\n${child.output()}`);
+    await sleep(2);
+  }
+  throw new Error(`timeout waiting for ${pattern}:\n${child.output()}`);
+}
+
+const QB_FILE = (i) => `import { CpuLiveServerless, remote } from "runpod-flash";
+const cpu = new CpuLiveServerless({ name: "worker_${i}" });
+export const work${i} = remote(cpu, async (input: { n: number }) => ({ n: input.n, worker: ${i} }));
+`;
+const LB_FILE = (i) => `import { CpuLiveLoadBalancer, remote } from "runpod-flash";
+const api = new CpuLiveLoadBalancer({ name: "api_${i}" });
+export const echo = remote(api, { method: "POST", path: "/echo" }, async (body: unknown) => body);
+export const hello = remote(api, { method: "GET", path: "/hello" }, async () => ({ hello: ${i} }));
+`;
+
+async function makeProject() {
+  const dir = await mkdtemp(join(tmpdir(), "flash-bench-"));
+  await mkdir(join(dir, "workers"), { recursive: true });
+  await mkdir(join(dir, "api"), { recursive: true });
+  for (let i = 0; i < 8; i++) await writeFile(join(dir, "workers", `w${i}.ts`), QB_FILE(i));
+  for (let i = 0; i < 2; i++) await writeFile(join(dir, "api", `r${i}.ts`), LB_FILE(i));
+  return dir;
+}
+
+async function startFlash(dir, extra = []) {
+  const t0 = performance.now();
+  const child = spawnTracked([BIN, "run", "--port", "0", ...extra], {
+    cwd: dir,
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+  const url = await waitForUrl(child, /Flash Dev Server {2}(http:\/\/\S+)/);
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/ping`);
+      if (res.ok) break;
+    } catch {}
+    await sleep(1);
+  }
+  return { child, url, startupMs: performance.now() - t0 };
+}
+
+// The load generator: CONNECTIONS keep-alive loops for SECONDS, counting 2xx responses.
+const LOADGEN = `
+import http from "node:http";
+const [url, body, seconds, connections, method] = JSON.parse(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+const u = new URL(url);
+let ok = 0, bad = 0;
+const end = Date.now() + seconds * 1000;
+const one = () => new Promise((resolve) => {
+  const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method, agent,
+    headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body) } : {} }, (res) => {
+    res.resume();
+    res.on("end", () => { if (res.statusCode < 300) ok++; else bad++; resolve(); });
+  });
+  req.on("error", () => { bad++; resolve(); });
+  req.end(body || undefined);
+});
+const loop = async () => { while (Date.now() < end) await one(); };
+const t0 = Date.now();
+await Promise.all(Array.from({ length: connections }, loop));
+console.log(JSON.stringify({ ok, bad, rps: ok / ((Date.now() - t0) / 1000) }));
+agent.destroy();
+`;
+
+async function load(url, body, method = "POST") {
+  // Warm-up, then the measured run.
+  await runLoad(url, body, method, 1);
+  return runLoad(url, body, method, SECONDS);
+}
+
+async function runLoad(url, body, method, seconds) {
+  const child = spawnTracked([
+    "--input-type=module",
+    "-e",
+    LOADGEN,
+    JSON.stringify([url, body, seconds, CONNECTIONS, method]),
+  ]);
+  await new Promise((r) => child.on("exit", r));
+  return JSON.parse(child.output().trim().split("\n").pop());
+}
+
+const BARE = `
+import http from "node:http";
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString() || "{}");
+    const out = JSON.stringify(body);
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(out) });
+    res.end(out);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log("bare http://127.0.0.1:" + server.address().port));
+`;
+
+const results = [];
+const report = (name, value, target, pass) => {
+  results.push({ name, value, target, pass });
+  console.log(`${pass ? "PASS" : "MISS"}  ${name}: ${value}  (target ${target})`);
+};
+
+const dir = await makeProject();
+try {
+  // 1. Start-up: three runs, median.
+  const startups = [];
+  for (let i = 0; i < 3; i++) {
+    const { child, startupMs } = await startFlash(dir, ["--no-reload"]);
+    startups.push(startupMs);
+    await stop(child);
+  }
+  startups.sort((a, b) => a - b);
+  const startup = startups[1];
+  report(
+    "start-up to first /ping (10 files, median of 3)",
+    `${startup.toFixed(0)} ms`,
+    "≤ 1000 ms",
+    startup <= 1000,
+  );
+
+  // 2. Reload latency: a new LB file per round; poll its route until served.
+  const { child, url } = await startFlash(dir);
+  await sleep(500);
+  const latencies = [];
+  for (let i = 0; i < 10; i++) {
+    const route = `${url}/api/new${i}/hello`;
+    const t0 = performance.now();
+    await writeFile(join(dir, "api", `new${i}.ts`), LB_FILE(100 + i));
+    for (;;) {
+      const res = await fetch(route).catch(() => undefined);
+      if (res?.ok) break;
+      await sleep(2);
+      if (performance.now() - t0 > 10_000)
+        throw new Error(`reload ${i} not served in 10 s:\n${child.output()}`);
+    }
+    latencies.push(performance.now() - t0);
+    await sleep(100);
+  }
+  latencies.sort((a, b) => a - b);
+  const median = (latencies[4] + latencies[5]) / 2;
+  report(
+    "reload, save → new route served (median of 10)",
+    `${median.toFixed(0)} ms (min ${latencies[0].toFixed(0)}, max ${latencies[9].toFixed(0)})`,
+    "≤ 200 ms",
+    median <= 200,
+  );
+
+  // 3. LB throughput vs bare node:http, same payload, same client.
+  const payload = JSON.stringify({ text: "hello", n: 42, tags: ["a", "b"] });
+  const bare = spawnTracked(["--input-type=module", "-e", BARE]);
+  const bareUrl = await waitForUrl(bare, /bare (http:\/\/\S+)/);
+  const bareResult = await load(`${bareUrl}/echo`, payload);
+  await stop(bare);
+  const lbResult = await load(`${url}/api/r0/echo`, payload);
+  const ratio = lbResult.rps / bareResult.rps;
+  report(
+    "LB route throughput vs bare node:http echo",
+    `${lbResult.rps.toFixed(0)} vs ${bareResult.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (${CONNECTIONS} connections, ${SECONDS} s; errors ${lbResult.bad}/${bareResult.bad})`,
+    "≥ 70%",
+    ratio >= 0.7,
+  );
+
+  // 4. QB run_sync through a warm local worker.
+  const warm = await fetch(`${url}/workers/w0/run_sync`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input: { n: 1 } }),
+  }).then((r) => r.json());
+  if (warm.status !== "COMPLETED") {
+    report(
+      "QB run_sync through a warm local worker",
+      `not measured: ${JSON.stringify(warm).slice(0, 200)}`,
+      "≥ 2000 req/s",
+      false,
+    );
+  } else {
+    const qb = await load(`${url}/workers/w0/run_sync`, JSON.stringify({ input: { n: 1 } }));
+    report(
+      "QB run_sync through a warm local worker",
+      `${qb.rps.toFixed(0)} req/s (errors ${qb.bad})`,
+      "≥ 2000 req/s",
+      qb.rps >= 2000,
+    );
+  }
+  await stop(child);
+} finally {
+  for (const c of children) await stop(c);
+  await rm(dir, { recursive: true, force: true });
+}
+if (process.argv.includes("--json")) console.log(JSON.stringify(results));

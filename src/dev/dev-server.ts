@@ -1,0 +1,266 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { noFunctionsError } from "../scan/index.ts";
+import type { ScanResult } from "../scan/types.ts";
+import { setDispatcher } from "../sdk/remote.ts";
+import { FlashError, isFlashError } from "../shared/errors.ts";
+import { REGISTER_QB_MODULE } from "./bundle.ts";
+import { DevDispatcher } from "./dispatcher.ts";
+import type { ExecutionTarget } from "./execution.ts";
+import { ensureGitignored } from "./gitignore.ts";
+import { buildHttpApp, type LbHandlerFn } from "./http-app.ts";
+import { HttpHost } from "./http-host.ts";
+import { JobStore } from "./job-store.ts";
+import { lbKey, loadLbHandlers } from "./lb-modules.ts";
+import { type DevRoute, devRoutesOf } from "./routes.ts";
+import { cliSdkEntry } from "./sdk-entry.ts";
+import { writeServerFile } from "./server-file.ts";
+import { formatWarning, routeChanges, startupTable } from "./table.ts";
+import { type ProjectWatcher, watchProject } from "./watcher.ts";
+import { WorkerBundles } from "./worker-bundles.ts";
+
+/** What the dev server needs to know about the session it serves. */
+export interface TargetContext {
+  root: string;
+  /** Short id of this dev session, part of live endpoint names. */
+  sessionId: string;
+  /** Absolute path of the SDK entry user modules import. */
+  sdkEntry: string;
+  /** The current scan (changes on reload). */
+  scan(): ScanResult;
+  /** Reports a line to the user (stdout). */
+  log(line: string): void;
+}
+
+/** Options of {@link startDevServer}. */
+export interface DevServerOptions {
+  /** Project folder. */
+  root: string;
+  host: string;
+  /** Port asked for; the next free one is used when it is taken. 0 picks any. */
+  port: number;
+  /** Watch files and reload on change. */
+  reload: boolean;
+  /** Creates the execution target of QB calls, once the project is known to be valid. */
+  createTarget(context: TargetContext): Promise<ExecutionTarget>;
+  /** Discovery; injected so the CLI loads the scanner lazily and tests can hand-make scans. */
+  scan(root: string): Promise<ScanResult>;
+  /** Progress and tables (stdout). */
+  log(text: string): void;
+  /** Warnings and reload errors (stderr). */
+  warn(text: string): void;
+  /** Put error stacks in 500 responses. @default true */
+  showStacks?: boolean;
+  /** Debounce of file events in ms. @default 25 */
+  debounceMs?: number;
+}
+
+/** A running dev server. */
+export interface DevServer {
+  url: string;
+  port: number;
+  sessionId: string;
+  /** The routes served now. */
+  routes(): readonly DevRoute[];
+  /** Re-scans and swaps routes now (what a file change does). Resolves true when the new routes serve. */
+  reload(): Promise<boolean>;
+  /** Resolves when every QB bundle of the current generation is built. */
+  bundlesSettled(): Promise<void>;
+  /**
+   * Stops watching, removes the live endpoints this session created, stops local workers and
+   * closes the server.
+   * @returns one line per removed endpoint
+   */
+  close(): Promise<string[]>;
+}
+
+interface Generation {
+  id: number;
+  scan: ScanResult;
+  routes: DevRoute[];
+  handlers: Map<string, LbHandlerFn>;
+}
+
+/**
+ * Starts `flash run`: scans, writes `.flash/server.ts`, gitignores `.flash/`, loads LB modules,
+ * serves the routes, prints the startup table, and reloads on file changes.
+ * @throws FlashError for a project that cannot be served (no functions, syntax error, a module that
+ *   throws at import, no free port)
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const root = resolve(options.root);
+  const sessionId = randomBytes(3).toString("hex");
+  const sdkEntry = cliSdkEntry();
+  const jobs = new JobStore();
+  // Stack traces of user code point at the .ts files, not at the bundles.
+  process.setSourceMapsEnabled(true);
+
+  const scan = await scanOrThrow(options.scan, root);
+  for (const w of scan.warnings) options.warn(formatWarning(w));
+  await mkdir(join(root, ".flash"), { recursive: true });
+  await rm(join(root, ".flash", "dev"), { recursive: true, force: true });
+  await ensureGitignored(root);
+
+  let current: Generation = {
+    id: 1,
+    scan,
+    routes: devRoutesOf(scan),
+    handlers: new Map(),
+  };
+  const bundles = new WorkerBundles(root, (file, err) =>
+    options.warn(`${file}: QB code not re-bundled, jobs keep the last good code: ${messageOf(err)}`),
+  );
+  let target: ExecutionTarget | undefined;
+  const dispatcher = new DevDispatcher({
+    resourceOf: (file) => current.scan.resources.find((r) => r.file === file),
+    bundleOf: (file) => bundles.get(file),
+    target: () => {
+      if (!target) throw new FlashError("INTERNAL", "QB call before the execution target started.");
+      return target;
+    },
+  });
+  const globals = globalThis as { [REGISTER_QB_MODULE]?: unknown };
+  globals[REGISTER_QB_MODULE] = dispatcher.register;
+  setDispatcher(dispatcher);
+
+  const buildApp = (generation: Generation) =>
+    buildHttpApp({
+      routes: generation.routes,
+      jobs,
+      showStacks: options.showStacks ?? true,
+      runQb: (route, input) => dispatcher.run(route.resource.file, route.fn.name, input),
+      lbHandler: (route) => {
+        const handler = generation.handlers.get(lbKey(route.resource.file, route.fn.name));
+        if (!handler) throw new FlashError("INTERNAL", `no handler loaded for ${route.path}.`);
+        return handler;
+      },
+    });
+
+  const [handlers, createdTarget] = await Promise.all([
+    loadLbHandlers({ root, scan, generation: 1, sdkEntry }),
+    options.createTarget({ root, sessionId, sdkEntry, scan: () => current.scan, log: options.log }),
+  ]).catch(async (err) => {
+    setDispatcher(undefined);
+    throw err;
+  });
+  target = createdTarget;
+  current.handlers = handlers;
+  bundles.refresh(scan);
+  const [{ listener }] = await Promise.all([buildApp(current), writeServerFile(root, scan, current.routes)]);
+  const host = new HttpHost(listener);
+  let port: number;
+  try {
+    port = await host.listen(options.host, options.port);
+  } catch (err) {
+    await target.close().catch(() => []);
+    setDispatcher(undefined);
+    throw err;
+  }
+  const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+  const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  const portNote =
+    options.port !== 0 && port !== options.port ? `Port ${options.port} is taken; using ${port}.` : undefined;
+  options.log(startupTable({ url, routes: current.routes, executesOn: target.executesOn, portNote }));
+
+  let attempts = 1;
+  // Reloads run one at a time; changes arriving meanwhile cause one more reload after it.
+  let reloading: Promise<boolean> | undefined;
+  let again = false;
+  const reloadOnce = async (): Promise<boolean> => {
+    let next: ScanResult;
+    try {
+      next = await scanOrThrow(options.scan, root);
+    } catch (err) {
+      options.warn(`reload: ${messageOf(err)} (still serving the last good routes)`);
+      return false;
+    }
+    for (const w of next.warnings) options.warn(formatWarning(w));
+    // A fresh folder per attempt, failed ones included: Node caches a module that threw at import
+    // by URL, so reusing a failed attempt's folder would serve the same error again.
+    const id = ++attempts;
+    const generation: Generation = { id, scan: next, routes: devRoutesOf(next), handlers: new Map() };
+    try {
+      generation.handlers = await loadLbHandlers({ root, scan: next, generation: id, sdkEntry });
+      const { listener: nextListener } = await buildApp(generation);
+      const previous = current;
+      current = generation;
+      host.swap(nextListener);
+      bundles.refresh(next);
+      await writeServerFile(root, next, generation.routes);
+      const changes = routeChanges(previous.routes, generation.routes);
+      options.log(
+        changes.length > 0
+          ? `Reloaded; routes changed:\n${changes.join("\n")}\n`
+          : "Reloaded; routes unchanged (new code serves now).\n",
+      );
+      return true;
+    } catch (err) {
+      options.warn(`reload: ${messageOf(err)} (still serving the last good routes)`);
+      return false;
+    }
+  };
+  const reload = (): Promise<boolean> => {
+    if (reloading) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      let ok = await reloadOnce();
+      while (again) {
+        again = false;
+        ok = await reloadOnce();
+      }
+      reloading = undefined;
+      return ok;
+    })();
+    return reloading;
+  };
+
+  let watcher: ProjectWatcher | undefined;
+  if (options.reload) {
+    watcher = watchProject(
+      root,
+      (files) => {
+        options.log(`Changed: ${files.join(", ")}`);
+        void reload();
+      },
+      options.debounceMs,
+    );
+  }
+
+  let closing: Promise<string[]> | undefined;
+  return {
+    url,
+    port,
+    sessionId,
+    routes: () => current.routes,
+    reload,
+    bundlesSettled: () => bundles.settled(),
+    close: () => {
+      closing ??= (async () => {
+        await watcher?.close();
+        const removed = await target.close().catch((err) => {
+          options.warn(`cleanup: ${messageOf(err)}`);
+          return [] as string[];
+        });
+        await host.close();
+        setDispatcher(undefined);
+        delete globals[REGISTER_QB_MODULE];
+        return removed;
+      })();
+      return closing;
+    },
+  };
+}
+
+async function scanOrThrow(scan: (root: string) => Promise<ScanResult>, root: string): Promise<ScanResult> {
+  const result = await scan(root);
+  if (result.resources.length === 0) throw noFunctionsError(root);
+  return result;
+}
+
+function messageOf(err: unknown): string {
+  if (isFlashError(err)) return err.hint ? `${err.message}\n${err.hint}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}

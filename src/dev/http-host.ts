@@ -1,0 +1,72 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FlashError } from "../shared/errors.ts";
+import type { RequestListener } from "./http-app.ts";
+
+/** How many ports after the asked one are tried when it is taken. */
+const PORT_ATTEMPTS = 20;
+
+/**
+ * The one node:http server of a dev session. Its request listener is swapped on reload, so the
+ * socket (and the URL the user has open) stays while the routes change.
+ */
+export class HttpHost {
+  readonly server: Server;
+  private listener: RequestListener;
+
+  constructor(initial: RequestListener) {
+    this.listener = initial;
+    this.server = createServer((req, res) => this.listener(req, res));
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  /** Serves the next requests with `listener`; requests already running finish on the old one. */
+  swap(listener: RequestListener): void {
+    this.listener = listener;
+  }
+
+  /**
+   * Listens on `port`, or on the next free one when it is taken.
+   * @returns the port listened on
+   * @throws FlashError USAGE when no port in the range is free or the host cannot be bound
+   */
+  async listen(host: string, port: number): Promise<number> {
+    for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+      const candidate = port === 0 ? 0 : port + attempt;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const onError = (err: Error) => {
+            this.server.off("listening", onListening);
+            reject(err);
+          };
+          const onListening = () => {
+            this.server.off("error", onError);
+            resolve();
+          };
+          this.server.once("error", onError);
+          this.server.once("listening", onListening);
+          this.server.listen(candidate, host);
+        });
+        return (this.server.address() as AddressInfo).port;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "EADDRINUSE" || port === 0) {
+          throw new FlashError("USAGE", `cannot listen on ${host}:${candidate}: ${(err as Error).message}`);
+        }
+      }
+    }
+    throw new FlashError(
+      "USAGE",
+      `ports ${port}–${port + PORT_ATTEMPTS - 1} on ${host} are all taken; pass a free one with --port.`,
+    );
+  }
+
+  /** Stops accepting connections and closes idle keep-alive sockets. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      setTimeout(() => this.server.closeAllConnections(), 1000).unref();
+    });
+  }
+}

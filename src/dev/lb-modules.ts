@@ -1,0 +1,88 @@
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ScanResult } from "../scan/types.ts";
+import { getRemoteMeta } from "../sdk/remote.ts";
+import { FlashError, isFlashError } from "../shared/errors.ts";
+import { bundleForDevServer } from "./bundle.ts";
+import { projectFrameOf } from "./error-location.ts";
+import type { LbHandlerFn } from "./http-app.ts";
+
+/** Generations of dev bundles kept on disk: the current one and the one before (still in use by requests in flight). */
+const KEEP_GENERATIONS = 2;
+
+/** Key of an LB handler in the map {@link loadLbHandlers} returns. */
+export function lbKey(file: string, fn: string): string {
+  return `${file}#${fn}`;
+}
+
+/**
+ * Bundles and imports the project's LB files afresh (a new folder per generation, so Node's module
+ * cache never serves stale code) and returns their handlers by {@link lbKey}.
+ * @throws FlashError BUILD_FAILED naming file:line when a file fails to bundle or throws at import
+ */
+export async function loadLbHandlers(options: {
+  root: string;
+  scan: ScanResult;
+  generation: number;
+  sdkEntry: string;
+}): Promise<Map<string, LbHandlerFn>> {
+  const { root, scan } = options;
+  const lb = scan.resources.filter((r) => r.isLoadBalanced);
+  const handlers = new Map<string, LbHandlerFn>();
+  if (lb.length === 0) return handlers;
+  const devDir = join(root, ".flash", "dev");
+  const outDir = join(devDir, `g${options.generation}`);
+  const qbFiles = new Map(
+    scan.resources.filter((r) => !r.isLoadBalanced).map((r) => [join(root, r.file), r.file] as const),
+  );
+  const outputs = await bundleForDevServer({
+    root,
+    entries: Object.fromEntries(lb.map((r) => [r.resourceName, join(root, r.file)])),
+    outDir,
+    sdkEntry: options.sdkEntry,
+    qbFiles,
+  });
+  for (const resource of lb) {
+    let namespace: Record<string, unknown>;
+    try {
+      namespace = await import(pathToFileURL(outputs[resource.resourceName] as string).href);
+    } catch (err) {
+      if (isFlashError(err)) throw err;
+      const at = projectFrameOf(err, root) ?? resource.file;
+      throw new FlashError("BUILD_FAILED", `${at}: ${resource.file} threw while loading: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+    for (const fn of resource.functions) {
+      const value = namespace[fn.name];
+      const handler = getRemoteMeta(value)?.fn ?? value;
+      if (typeof handler !== "function") {
+        throw new FlashError(
+          "SCAN_INVALID",
+          `${resource.file}:${fn.at.line}: export ${fn.name} is not a function once loaded.`,
+        );
+      }
+      handlers.set(lbKey(resource.file, fn.name), handler as LbHandlerFn);
+    }
+  }
+  void pruneGenerations(devDir, options.generation);
+  return handlers;
+}
+
+async function pruneGenerations(devDir: string, current: number): Promise<void> {
+  try {
+    for (const name of await readdir(devDir)) {
+      const n = /^g(\d+)$/.exec(name)?.[1];
+      if (n !== undefined && Number(n) <= current - KEEP_GENERATIONS) {
+        await rm(join(devDir, name), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // Pruning is housekeeping; a failure leaves files in the gitignored .flash/ folder only.
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,147 @@
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildHttpApp } from "../../src/dev/http-app.ts";
+import { JobStore } from "../../src/dev/job-store.ts";
+import { devRoutesOf } from "../../src/dev/routes.ts";
+import { FlashError } from "../../src/shared/errors.ts";
+import { resource, scanOf } from "./fake-scan.ts";
+
+describe("the dev server's HTTP app", () => {
+  let app: FastifyInstance;
+  const seen: unknown[] = [];
+
+  beforeAll(async () => {
+    const scan = scanOf("/p", [
+      resource("gpu_worker.ts", [{ name: "process" }]),
+      resource("longruns/stage1.ts", [{ name: "ok" }, { name: "fail" }]),
+      resource(
+        "api/routes.ts",
+        [
+          { name: "item", method: "GET", path: "/items/{id}" },
+          { name: "create", method: "POST", path: "/items" },
+          { name: "teapot", method: "POST", path: "/teapot" },
+        ],
+        true,
+      ),
+    ]);
+    const built = await buildHttpApp({
+      routes: devRoutesOf(scan),
+      jobs: new JobStore(),
+      showStacks: false,
+      runQb: async (route, input) => {
+        seen.push(input);
+        if (route.fn.name === "fail") throw new FlashError("REMOTE_EXECUTION", "it broke");
+        return { fn: route.fn.name, input };
+      },
+      lbHandler: (route) => async (input, ctx) => {
+        seen.push(input);
+        if (route.fn.name === "teapot")
+          throw Object.assign(new Error("short and stout"), { statusCode: 418 });
+        return { fn: route.fn.name, input, params: ctx.params, method: ctx.method };
+      },
+    });
+    app = built.app;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const post = (url: string, payload: string, contentType = "application/json") =>
+    app.inject({ method: "POST", url, payload, headers: { "content-type": contentType } });
+
+  it("runs a QB function with the {input} envelope", async () => {
+    const res = await post("/gpu_worker/run_sync", JSON.stringify({ input: { prompt: "hi" } }));
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ status: "COMPLETED", output: { fn: "process", input: { prompt: "hi" } } });
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const status = await app.inject({ method: "GET", url: `/gpu_worker/status/${body.id}` });
+    expect(status.json()).toEqual({ id: body.id, status: "COMPLETED", output: body.output });
+    expect(
+      (await app.inject({ method: "GET", url: `/longruns/stage1/ok/status/${body.id}` })).statusCode,
+    ).toBe(404);
+  });
+
+  it("takes a body without `input` as the input itself, on /run and /runsync too", async () => {
+    for (const url of ["/gpu_worker/run", "/gpu_worker/runsync"]) {
+      const res = await post(url, JSON.stringify({ prompt: "bare" }));
+      expect(res.json().output.input).toEqual({ prompt: "bare" });
+    }
+  });
+
+  it("answers a failed function with HTTP 500 and FAILED", async () => {
+    const res = await post("/longruns/stage1/fail/run_sync", JSON.stringify({ input: {} }));
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ status: "FAILED", error: "it broke" });
+  });
+
+  it("refuses bad bodies before user code sees them", async () => {
+    seen.length = 0;
+    const cases: [string, string, string?][] = [
+      ["/gpu_worker/run_sync", "{not json"],
+      ["/gpu_worker/run_sync", "[1,2]"],
+      ["/gpu_worker/run_sync", '"text"'],
+      ["/gpu_worker/run_sync", "null"],
+      ["/gpu_worker/run_sync", ""],
+      ["/gpu_worker/run_sync", "hello", "text/plain"],
+      ["/gpu_worker/run_sync", '{"__proto__": {"x": 1}}'],
+      ["/api/routes/items", "[1]"],
+      ["/api/routes/items", "nope"],
+    ];
+    for (const [url, payload, type] of cases) {
+      const res = await post(url, payload, type);
+      expect(res.statusCode, `${url} ${payload}`).toBe(400);
+      expect(res.json().error).toEqual(expect.any(String));
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it("answers 413 over RunPod's limits", async () => {
+    const big = JSON.stringify({ input: "x".repeat(10 * 1024 * 1024) });
+    const run = await post("/gpu_worker/run", big);
+    expect(run.statusCode).toBe(413);
+    expect(run.json().error).toContain("10 MB");
+    expect((await post("/gpu_worker/run_sync", big)).statusCode).toBe(200);
+  });
+
+  it("answers 404 and 405 with JSON", async () => {
+    const missing = await app.inject({ method: "GET", url: "/nope" });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toContain("/nope");
+    const wrong = await app.inject({ method: "GET", url: "/gpu_worker/run_sync" });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers.allow).toBe("POST");
+    const wrongLb = await app.inject({ method: "DELETE", url: "/api/routes/items/7" });
+    expect(wrongLb.statusCode).toBe(405);
+  });
+
+  it("serves LB routes with path params and query", async () => {
+    const get = await app.inject({ method: "GET", url: "/api/routes/items/42?q=a&q=b&x=1" });
+    expect(get.json()).toEqual({
+      fn: "item",
+      input: { q: ["a", "b"], x: "1" },
+      params: { id: "42" },
+      method: "GET",
+    });
+    const created = await post("/api/routes/items", JSON.stringify({ name: "n" }));
+    expect(created.json()).toMatchObject({ fn: "create", input: { name: "n" } });
+    const empty = await app.inject({ method: "POST", url: "/api/routes/items" });
+    expect(empty.json().input).toEqual({});
+    const teapot = await post("/api/routes/teapot", "{}");
+    expect(teapot.statusCode).toBe(418);
+    expect(teapot.json()).toEqual({ error: "short and stout" });
+  });
+
+  it("serves /, /ping, /openapi.json with tags per file, and Swagger UI", async () => {
+    expect((await app.inject("/ping")).json()).toEqual({ status: "healthy" });
+    expect((await app.inject("/")).json()).toEqual({ message: "Flash Dev Server", docs: "/docs" });
+    const spec = (await app.inject("/openapi.json")).json();
+    expect(spec.paths["/gpu_worker/run_sync"].post.tags).toEqual(["gpu_worker [QB]"]);
+    expect(spec.paths["/api/routes/items/{id}"].get.tags).toEqual(["api/routes [LB]"]);
+    expect(spec.paths["/gpu_worker/runsync"]).toBeUndefined();
+    const docs = await app.inject("/docs/");
+    expect(docs.statusCode).toBe(200);
+    expect(docs.body).toContain("swagger");
+    expect(docs.body).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { devRoutesOf, pathMatcher, toFastifyPath } from "../../src/dev/routes.ts";
+import { routesOf } from "../../src/scan/index.ts";
+import { resource, scanOf } from "./fake-scan.ts";
+
+describe("devRoutesOf", () => {
+  const scan = scanOf("/p", [
+    resource("gpu_worker.ts", [{ name: "process" }]),
+    resource("longruns/stage1.ts", [{ name: "pre" }, { name: "infer" }]),
+    resource("my-worker.ts", [{ name: "shout" }]),
+    resource(
+      "api/routes.ts",
+      [
+        { name: "get", method: "GET", path: "/items/{id}" },
+        { name: "root", path: "/" },
+      ],
+      true,
+    ),
+  ]);
+  const routes = devRoutesOf(scan);
+
+  it("lists the PRD routes in the table", () => {
+    expect(routes.filter((r) => r.listed).map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /gpu_worker/run",
+      "POST /gpu_worker/run_sync",
+      "POST /longruns/stage1/pre/run",
+      "POST /longruns/stage1/pre/run_sync",
+      "POST /longruns/stage1/infer/run",
+      "POST /longruns/stage1/infer/run_sync",
+      "POST /my-worker/run",
+      "POST /my-worker/run_sync",
+      "GET /api/routes/items/{id}",
+      "POST /api/routes",
+    ]);
+  });
+
+  it("lists exactly the routes `flash routes` lists", () => {
+    const listed = routes.filter((r) => r.listed).map((r) => `${r.method} ${r.path}`);
+    expect(listed).toEqual(routesOf(scan).map((r) => `${r.method} ${r.path}`));
+  });
+
+  it("also serves /runsync and /status/{id} per QB base, unlisted", () => {
+    const hidden = routes.filter((r) => !r.listed).map((r) => `${r.method} ${r.path}`);
+    expect(hidden).toContain("POST /gpu_worker/runsync");
+    expect(hidden).toContain("GET /gpu_worker/status/{id}");
+    expect(hidden).toContain("GET /longruns/stage1/infer/status/{id}");
+  });
+
+  it("converts {param} paths for Fastify and matches them for 405s", () => {
+    expect(toFastifyPath("/a/{id}/b/{x_y}")).toBe("/a/:id/b/:x_y");
+    const m = pathMatcher("/api/items/{id}");
+    expect(m.test("/api/items/42")).toBe(true);
+    expect(m.test("/api/items/42/")).toBe(true);
+    expect(m.test("/api/items")).toBe(false);
+    expect(pathMatcher("/a.b/run").test("/aXb/run")).toBe(false);
+  });
+});

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyFixture, type FlashProcess, removeDir, request, runFlash, stopAll } from "../dev/cli-process.ts";
+
+/** Every bad request of SPEC section 4 gets a JSON 4xx, and the server answers normally after each. */
+describe("flash run refuses bad input and keeps serving", () => {
+  let dir: string;
+  let flash: FlashProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = await copyFixture("run-prd");
+    flash = runFlash(dir, ["run", "--port", "0", "--no-reload"]);
+    url = await flash.url(60_000);
+  }, 90_000);
+  afterAll(async () => {
+    await stopAll();
+    await removeDir(dir);
+  });
+
+  const stillServing = async () => {
+    const res = await request(`${url}/gpu_worker/run_sync`, { json: { input: { prompt: "ok" } } });
+    expect(res.body).toMatchObject({ status: "COMPLETED" });
+  };
+
+  const cases: {
+    name: string;
+    path: string;
+    method?: string;
+    body?: string;
+    type?: string;
+    status: number;
+  }[] = [
+    { name: "non-JSON QB body", path: "/gpu_worker/run_sync", body: "{oops", status: 400 },
+    { name: "array QB body", path: "/gpu_worker/run_sync", body: "[1,2,3]", status: 400 },
+    { name: "string QB body", path: "/gpu_worker/run", body: '"hello"', status: 400 },
+    { name: "number QB body", path: "/gpu_worker/run", body: "42", status: 400 },
+    { name: "empty QB body", path: "/gpu_worker/run_sync", body: "", status: 400 },
+    {
+      name: "text/plain garbage",
+      path: "/gpu_worker/run_sync",
+      body: "hello",
+      type: "text/plain",
+      status: 400,
+    },
+    {
+      name: "__proto__ key",
+      path: "/gpu_worker/run_sync",
+      body: '{"input":{"__proto__":{"admin":true}}}',
+      status: 400,
+    },
+    { name: "non-JSON LB body", path: "/api/routes/process", body: "<xml/>", status: 400 },
+    { name: "array LB body", path: "/api/routes/process", body: "[]", status: 400 },
+    { name: "unknown path", path: "/nothing/here", method: "GET", status: 404 },
+    { name: "unknown QB operation", path: "/gpu_worker/walk", body: "{}", status: 404 },
+    { name: "GET on a QB route", path: "/gpu_worker/run_sync", method: "GET", status: 405 },
+    { name: "POST on an LB GET route", path: "/api/routes/items/1", body: "{}", status: 405 },
+    { name: "DELETE on an LB POST route", path: "/api/routes/process", method: "DELETE", status: 405 },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name} → ${c.status}`, async () => {
+      const res = await request(`${url}${c.path}`, {
+        method: c.method ?? "POST",
+        body: c.body,
+        headers: c.body === undefined ? {} : { "content-type": c.type ?? "application/json" },
+      });
+      expect(res.status).toBe(c.status);
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect((res.body as { error: unknown }).error).toEqual(expect.any(String));
+      await stillServing();
+    });
+  }
+
+  it("413 over RunPod's limits: 10 MB /run, 20 MB /run_sync, 30 MB LB", async () => {
+    const mb = (n: number) => JSON.stringify({ input: "x".repeat(n * 1024 * 1024) });
+    const run = await request(`${url}/gpu_worker/run`, {
+      body: mb(10.5),
+      headers: { "content-type": "application/json" },
+    });
+    expect(run.status).toBe(413);
+    expect((run.body as { error: string }).error).toContain("10 MB");
+    const sync = await request(`${url}/gpu_worker/run_sync`, {
+      body: mb(20.5),
+      headers: { "content-type": "application/json" },
+    });
+    expect(sync.status).toBe(413);
+    const lb = await request(`${url}/api/routes/echo`, {
+      method: "PUT",
+      body: mb(30.5),
+      headers: { "content-type": "application/json" },
+    });
+    expect(lb.status).toBe(413);
+    expect((lb.body as { error: string }).error).toContain("30 MB");
+    await stillServing();
+  });
+
+  it("accepts a body just under the /run_sync limit", async () => {
+    const body = JSON.stringify({ input: { prompt: "y".repeat(15 * 1024 * 1024) } });
+    const res = await request(`${url}/gpu_worker/run_sync`, {
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(200);
+  });
+});
