@@ -15,12 +15,14 @@ import * as apps from "./flash-apps.ts";
 import * as builds from "./flash-builds.ts";
 import { GraphqlClient } from "./graphql-client.ts";
 import { type HttpOptions, type RunpodUrls, runpodUrls } from "./http.ts";
+import * as volumes from "./network-volumes.ts";
 import * as templates from "./templates.ts";
 
 /**
  * One object for everything deploy, undeploy and live mode ask of RunPod's control plane, bound to a
  * resolved key and target (real RunPod, or the emulator when `RUNPOD_API_URL` is set). The per-concern
- * modules (`endpoints.ts`, `templates.ts`, `flash-apps.ts`, `flash-builds.ts`) stay usable on their own
+ * modules (`endpoints.ts`, `templates.ts`, `network-volumes.ts`, `flash-apps.ts`, `flash-builds.ts`) stay
+ * usable on their own
  * with any {@link GraphqlClient}.
  */
 
@@ -91,6 +93,16 @@ export class ControlPlane {
   }
   deleteEndpoint(id: string): Promise<void> {
     return endpoints.deleteEndpoint(this.client, id);
+  }
+
+  listNetworkVolumes() {
+    return volumes.listNetworkVolumes(this.client);
+  }
+  findNetworkVolume(input: { name: string; dataCenterId: string }) {
+    return volumes.findNetworkVolume(this.client, input);
+  }
+  createNetworkVolume(input: { name: string; size: number; dataCenterId: string }) {
+    return volumes.createNetworkVolume(this.client, input);
   }
 
   listFlashApps() {

@@ -124,6 +124,8 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Error codes of a connection that was never established: the request cannot have been applied. */
 const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+/** Of those, the ones worth retrying even for a mutation (an unknown host stays unknown). */
+const RETRY_NEVER_SENT_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN"]);
 
 /**
  * Sends one request with retries; resolves only with a 2xx response.
@@ -163,7 +165,8 @@ export async function sendRequest(request: HttpRequest, options: HttpOptions = {
       if (request.signal?.aborted) throw aborted(request.operation);
       const timedOut = timeout.aborted;
       const code = errorCode(err);
-      const retriable = request.idempotent || (!timedOut && code !== undefined && NEVER_SENT_CODES.has(code));
+      const retriable =
+        request.idempotent || (!timedOut && code !== undefined && RETRY_NEVER_SENT_CODES.has(code));
       const reason = timedOut
         ? `no response within ${formatMs(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)}`
         : `network error${code ? ` ${code}` : ""}: ${scrub(errorMessage(err))}`;

@@ -105,6 +105,20 @@ describe("endpoints and templates", () => {
     expect(await cp.getTemplate(tpl.id)).toBeUndefined();
   });
 
+  it("finds or creates a network volume by name and data center, and attaches it", async () => {
+    expect(await cp.findNetworkVolume({ name: "models", dataCenterId: "EU-RO-1" })).toBeUndefined();
+    const volume = await cp.createNetworkVolume({ name: "models", size: 50, dataCenterId: "EU-RO-1" });
+    expect(await cp.findNetworkVolume({ name: "models", dataCenterId: "EU-RO-1" })).toEqual(volume);
+    expect(await cp.findNetworkVolume({ name: "models", dataCenterId: "US-KS-2" })).toBeUndefined();
+    const tpl = await template();
+    const ep = await cp.saveEndpoint(
+      endpointInput(tpl.id, { networkVolumeId: volume.id, locations: "EU-RO-1" }),
+    );
+    expect(ep).toMatchObject({ networkVolumeId: volume.id, locations: "EU-RO-1" });
+    const err = await cp.saveEndpoint(endpointInput(tpl.id, { networkVolumeId: "nope" })).catch((e) => e);
+    expect(err.message).toBe("RunPod saveEndpoint failed: Network volume nope not found");
+  });
+
   it("finds every endpoint sharing a name (RunPod allows duplicates)", async () => {
     const tpl = await template();
     await cp.saveEndpoint(endpointInput(tpl.id));

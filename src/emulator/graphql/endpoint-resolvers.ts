@@ -229,6 +229,10 @@ export function saveEndpoint(ctx: ResolverContext, input: EndpointFields): objec
     throw new InputError(`Flash environment ${flashEnvironmentId} not found`);
   }
 
+  if (input.networkVolumeId && !ctx.store.networkVolumes.has(input.networkVolumeId)) {
+    throw new InputError(`Network volume ${input.networkVolumeId} not found`);
+  }
+
   // Validated everything: only now create an inline template, so a rejected call leaves no trace.
   const templateId = input.templateId ?? createInlineTemplate(ctx, input.template!).id;
 

@@ -202,7 +202,10 @@ function environmentView(ctx: ResolverContext, env: EmulatedFlashEnvironment): o
   return {
     ...env,
     endpoints: () => ctx.store.endpointsOf(env.id).map((e) => endpointView(ctx, e)),
-    networkVolumes: () => [],
+    networkVolumes: () => {
+      const ids = new Set(ctx.store.endpointsOf(env.id).map((e) => e.networkVolumeId));
+      return [...ctx.store.networkVolumes.values()].filter((v) => ids.has(v.id));
+    },
     activeArtifact: () => {
       const build = env.activeBuildId ? ctx.store.builds.get(env.activeBuildId) : undefined;
       const slot = build ? ctx.store.artifacts.get(build.objectKey) : undefined;

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import type { EmulatedEndpoint, Registry } from "../registry.ts";
 
 /**
- * The emulator's flash apps, environments, builds and uploaded artifacts, beside the registry's
- * templates and endpoints. In memory, except artifact bytes: those go to a temp directory so that
+ * The emulator's flash apps, environments, builds, uploaded artifacts and network volumes, beside the
+ * registry's templates and endpoints. In memory, except artifact bytes: those go to a temp directory so that
  * local workers can read them through `FLASH_BUILD_ARTIFACT_PATH` like a deployed worker reads
  * `/root/.runpod/artifact.tar.gz`. Lost (and the directory removed) when the emulator stops.
  */
@@ -35,6 +35,14 @@ export interface EmulatedFlashBuild {
   createdAt: string;
 }
 
+/** A network volume (RunPod: `myself { networkVolumes { id name size dataCenterId } }`). */
+export interface EmulatedNetworkVolume {
+  id: string;
+  name: string;
+  size: number;
+  dataCenterId: string;
+}
+
 /** An upload URL handed out by `prepareFlashArtifactUpload`, and what arrived at it. */
 export interface ArtifactSlot {
   objectKey: string;
@@ -56,6 +64,7 @@ export class FlashStore {
   readonly environments = new Map<string, EmulatedFlashEnvironment>();
   readonly builds = new Map<string, EmulatedFlashBuild>();
   readonly artifacts = new Map<string, ArtifactSlot>();
+  readonly networkVolumes = new Map<string, EmulatedNetworkVolume>();
   /** Messages for the server to log (e.g. an image the emulator cannot run). */
   readonly warnings: string[] = [];
   readonly #registry: Registry;

@@ -8,6 +8,7 @@ import * as endpoints from "./endpoint-resolvers.ts";
 import * as flash from "./flash-resolvers.ts";
 import { flashStoreOf } from "./flash-store.ts";
 import { typeDefs } from "./schema.ts";
+import * as volumes from "./volume-resolvers.ts";
 
 /**
  * The emulator's control plane: RunPod's GraphQL API (`POST /graphql`) over the in-memory registry,
@@ -128,7 +129,7 @@ function createRootValue(ctx: ResolverContext): Record<string, (args: never) => 
       podTemplates: () => [...ctx.registry.templates.keys()].map((id) => endpoints.podTemplate(ctx, id)),
       serverlessDiscount: null,
       flashApps: () => flash.listFlashApps(ctx),
-      networkVolumes: () => [],
+      networkVolumes: () => volumes.listNetworkVolumes(ctx),
     }),
     podTemplate: ({ id }: { id: string }) => endpoints.podTemplate(ctx, id),
     flashApp: ({ flashAppId }: { flashAppId: string }) => flash.flashApp(ctx, flashAppId),
@@ -164,6 +165,8 @@ function createRootValue(ctx: ResolverContext): Record<string, (args: never) => 
     }) => flash.finalizeFlashArtifactUpload(ctx, input),
     updateFlashBuildManifest: ({ input }: { input: { flashBuildId: string; manifest?: unknown } }) =>
       flash.updateFlashBuildManifest(ctx, input),
+    createNetworkVolume: ({ input }: { input: { name: string; size: number; dataCenterId: string } }) =>
+      volumes.createNetworkVolume(ctx, input),
     deployBuildToEnvironment: ({ input }: { input: { flashEnvironmentId: string; flashBuildId: string } }) =>
       flash.deployBuildToEnvironment(ctx, input),
   };

@@ -37,6 +37,8 @@ export const typeDefs = /* GraphQL */ `
     finalizeFlashArtifactUpload(input: FinalizeFlashArtifactUploadInput!): FlashBuild
     updateFlashBuildManifest(input: UpdateFlashBuildManifestInput!): FlashBuild
     deployBuildToEnvironment(input: DeployBuildToEnvironmentInput!): FlashEnvironment
+    "Seen only in third-party clients; official ones use REST. Kept for deploy's find-or-create by name."
+    createNetworkVolume(input: CreateNetworkVolumeInput!): NetworkVolume
   }
 
   type User {
@@ -67,6 +69,12 @@ export const typeDefs = /* GraphQL */ `
   type EnvironmentVariable {
     key: String!
     value: String!
+  }
+
+  input CreateNetworkVolumeInput {
+    name: String!
+    size: Int!
+    dataCenterId: String!
   }
 
   input EnvironmentVariableInput {

@@ -210,5 +210,14 @@ export const DeployedEnvironmentSchema = z.object({
 });
 export type DeployedEnvironment = z.infer<typeof DeployedEnvironmentSchema>;
 
+/** A network volume (`myself { networkVolumes }`, `createNetworkVolume`). */
+export const NetworkVolumeSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number().nullish(),
+  dataCenterId: z.string().nullish(),
+});
+export type NetworkVolumeRecord = z.infer<typeof NetworkVolumeSchema>;
+
 /** `myself { id }` — who the key belongs to. */
 export const UserSchema = z.object({ id: z.string() });
