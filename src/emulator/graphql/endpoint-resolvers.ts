@@ -219,6 +219,10 @@ export function saveEndpoint(ctx: ResolverContext, input: EndpointFields): objec
     if (!CPU_INSTANCE.test(id)) throw new InputError(`Unknown CPU instance id ${JSON.stringify(id)}`);
   }
   const gpuIds = instanceIds.length > 0 ? "" : (input.gpuIds ?? "").trim();
+  // RunPod's docs list gpuIds as required; CPU endpoints send instanceIds instead (Python Flash).
+  if (!gpuIds && instanceIds.length === 0) {
+    throw new InputError("gpuIds is required (or instanceIds for a CPU endpoint)");
+  }
   checkGpuIds(gpuIds);
   const gpuCount = input.gpuCount ?? ENDPOINT_DEFAULTS.gpuCount;
   checkRange("gpuCount", gpuCount, 1, 8);
@@ -306,6 +310,7 @@ export function endpointView(ctx: ResolverContext, e: EmulatedEndpoint): object 
     version: typeof e.extra.version === "number" ? e.extra.version : 1,
     template: () => podTemplate(ctx, e.templateId),
     env: () => ctx.registry.templates.get(e.templateId)?.env ?? [],
+    pods: [],
   };
 }
 

@@ -180,6 +180,13 @@ export const typeDefs = /* GraphQL */ `
     version: Int!
     createdAt: String
     env: [EnvironmentVariable!]!
+    "Always empty: the emulator's workers are local processes, not pods (see the queue API's /health)."
+    pods: [Pod!]!
+  }
+
+  type Pod {
+    id: String!
+    desiredStatus: String
   }
 
   input EndpointInput {

@@ -42,8 +42,10 @@ async function createTemplate(name = "tpl", imageName = FLASH_IMAGE, env = [{ ke
   return template.id;
 }
 
+/** saveEndpoint with a GPU pool unless the test says otherwise (RunPod requires gpuIds or instanceIds). */
 async function saveEndpoint(input: Record<string, unknown>) {
-  return gql(server.origin, SAVE_ENDPOINT, { input });
+  const withPool = "gpuIds" in input || "instanceIds" in input ? input : { gpuIds: "AMPERE_16", ...input };
+  return gql(server.origin, SAVE_ENDPOINT, { input: withPool });
 }
 
 describe("auth", () => {
@@ -167,6 +169,7 @@ describe("templates and endpoints", () => {
     [{ type: "LB", scalerType: "QUEUE_DELAY" }, /REQUEST_COUNT/],
     [{ type: "XX" }, /type must be QB or LB/],
     [{ instanceIds: ["big-box"] }, /Unknown CPU instance id/],
+    [{ gpuIds: "" }, /gpuIds is required \(or instanceIds for a CPU endpoint\)/],
     [{ flashEnvironmentId: "nope" }, /Flash environment nope not found/],
     [{ template: { name: "x", imageName: FLASH_IMAGE, env: [] } }, /either templateId or template/],
   ])(
@@ -270,6 +273,33 @@ describe("templates and endpoints", () => {
       id: templateId,
     });
     expect(tpl.body.data?.podTemplate).toEqual({ env: [] });
+  });
+});
+
+describe("documents from RunPod's docs", () => {
+  it("runs the docs' saveEndpoint example (inline literals) and endpoints listing", async () => {
+    const templateId = await createTemplate("docs");
+    const created = await gql(
+      server.origin,
+      `mutation { saveEndpoint(input: { gpuIds: "AMPERE_16", idleTimeout: 5, locations: "US",
+        name: "Generated Endpoint -fb", networkVolumeId: "", scalerType: "QUEUE_DELAY", scalerValue: 4,
+        templateId: "${templateId}", workersMax: 3, workersMin: 0 }) {
+        gpuIds id idleTimeout locations name scalerType scalerValue templateId workersMax workersMin } }`,
+    );
+    expect(created.body.errors).toBeUndefined();
+    expect(created.body.data?.saveEndpoint).toMatchObject({
+      locations: "US",
+      name: "Generated Endpoint -fb",
+    });
+    const listed = await gql(
+      server.origin,
+      `query { myself { endpoints { gpuIds id idleTimeout locations name networkVolumeId pods { desiredStatus }
+        scalerType scalerValue templateId workersMax workersMin } serverlessDiscount { discountFactor type } } }`,
+    );
+    expect(listed.body.errors).toBeUndefined();
+    expect(listed.body.data?.myself).toMatchObject({
+      endpoints: [{ name: "Generated Endpoint -fb", pods: [] }],
+    });
   });
 });
 
