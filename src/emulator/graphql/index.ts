@@ -36,15 +36,12 @@ export type GraphqlHandler = (req: IncomingMessage, res: ServerResponse, body: B
 
 /**
  * Images the emulator stands in for without a warning: Flash's worker images, Python's
- * (`runpod/flash`, `runpod/flash-lb-cpu`, …) or ours (`…/runpod-flash-…`), any tag.
+ * (`runpod/flash`, `runpod/flash-lb-cpu`, …) or ours (`runpod-flash-ts/worker-gpu`, `…/flash-worker`),
+ * any registry and tag: some path segment has `flash` as a whole word.
  */
 export function isFlashWorkerImage(imageName: string): boolean {
-  const repo =
-    imageName
-      .replace(/[:@].*$/, "")
-      .split("/")
-      .pop() ?? "";
-  return /^(runpod-)?flash(-[\w.-]+)?$/.test(repo);
+  const path = imageName.replace(/@.*$/, "").replace(/:[^/]*$/, "");
+  return path.split("/").some((segment) => /(^|[-_.])flash([-_.]|$)/.test(segment));
 }
 
 let cachedSchema: GraphQLSchema | undefined;

@@ -195,7 +195,10 @@ describe("templates and endpoints", () => {
     );
     expect(isFlashWorkerImage("runpod/flash-lb-cpu:py3.12-1.19.0")).toBe(true);
     expect(isFlashWorkerImage("docker.io/me/runpod-flash-worker:0.1.0")).toBe(true);
+    expect(isFlashWorkerImage("runpod-flash-ts/worker-gpu:0.1.0")).toBe(true);
+    expect(isFlashWorkerImage("localhost:5000/flash:dev")).toBe(true);
     expect(isFlashWorkerImage("nginx:latest")).toBe(false);
+    expect(isFlashWorkerImage("ghcr.io/acme/flashattention:2")).toBe(false);
   });
 
   it("deletes an endpoint that still has workers (Python Flash does not scale to 0 first)", async () => {
