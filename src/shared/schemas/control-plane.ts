@@ -104,7 +104,7 @@ export type EndpointRecord = z.infer<typeof EndpointSchema>;
 export interface EndpointTemplateInput {
   name: string;
   imageName: string;
-  containerDiskInGb?: number;
+  containerDiskInGb: number;
   dockerArgs?: string;
   env: EnvVar[];
   ports?: string;
