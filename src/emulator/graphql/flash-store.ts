@@ -59,6 +59,7 @@ export interface ArtifactSlot {
 /** How long an upload or download URL stays valid, as RunPod's presigned URLs do. */
 export const URL_TTL_MS = 60 * 60 * 1000;
 
+/** One emulated account's flash state; reach it through {@link flashStoreOf}. */
 export class FlashStore {
   readonly apps = new Map<string, EmulatedFlashApp>();
   readonly environments = new Map<string, EmulatedFlashEnvironment>();
