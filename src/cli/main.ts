@@ -14,6 +14,15 @@ const program = new Command("flash")
   .configureOutput({ outputError: (str, write) => write(str) });
 
 program
+  .command("init")
+  .description("Create a small working project (a QB worker and an LB route calling it)")
+  .argument("[name]", "folder to create (default: the current folder)")
+  .action(async (name: string | undefined) => {
+    const { initCommand } = await import("./commands/init.ts");
+    await initCommand(name);
+  });
+
+program
   .command("routes")
   .description("List the routes discovery finds, without starting anything")
   .option("--json", "print a JSON array of routes")
