@@ -1,9 +1,11 @@
+import { z } from "zod";
 import type {
   EndpointInput,
   EndpointRecord,
   SaveTemplateInput,
   TemplateRecord,
 } from "../shared/schemas/control-plane.ts";
+import { UserSchema } from "../shared/schemas/control-plane.ts";
 import {
   type CredentialOptions,
   type CredentialSource,
@@ -13,7 +15,7 @@ import {
 import * as endpoints from "./endpoints.ts";
 import * as apps from "./flash-apps.ts";
 import * as builds from "./flash-builds.ts";
-import { GraphqlClient } from "./graphql-client.ts";
+import { GraphqlClient, query } from "./graphql-client.ts";
 import { type HttpOptions, type RunpodUrls, runpodUrls } from "./http.ts";
 import * as volumes from "./network-volumes.ts";
 import * as templates from "./templates.ts";
@@ -34,6 +36,8 @@ export interface ConnectOptions extends CredentialOptions {
   apiKey?: string;
   http?: HttpOptions;
 }
+
+const whoamiQuery = query("whoami", "query whoami { myself { id } }", z.object({ myself: UserSchema }));
 
 /** The control plane of one account. */
 export class ControlPlane {
@@ -58,6 +62,14 @@ export class ControlPlane {
   /** True when the target is the emulator (`RUNPOD_API_URL` set). */
   get isEmulator(): boolean {
     return this.urls.emulatorOrigin !== undefined;
+  }
+
+  /**
+   * The account's user id: the cheapest call that proves the key works (`flash login` uses it before
+   * saving a key). Throws RUNPOD_AUTH for a rejected key.
+   */
+  async whoami(): Promise<{ id: string }> {
+    return (await this.client.request(whoamiQuery)).myself;
   }
 
   saveTemplate(input: SaveTemplateInput): Promise<TemplateRecord> {

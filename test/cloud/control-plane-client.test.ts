@@ -70,6 +70,10 @@ describe("endpoints and templates", () => {
     expect(cp.keySource).toBe("env");
   });
 
+  it("tells who the key belongs to", async () => {
+    expect(await cp.whoami()).toEqual({ id: expect.any(String) });
+  });
+
   it("creates, updates in place, finds by name, lists and deletes", async () => {
     const tpl = await template();
     expect(tpl.env).toEqual([{ key: "FLASH_RESOURCE_NAME", value: "hello" }]);
