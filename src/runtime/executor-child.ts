@@ -29,7 +29,7 @@ export function runExecutorChild(): void {
     const info = describeError(err);
     info.error_message = `uncaught error in the function's process: ${info.error_message}`;
     if (current === undefined) process.exit(70);
-    send({ type: "result", id: current, ok: false, error: info }, () => process.exit(70));
+    send({ type: "result", id: current, ok: false, error: info, fatal: true }, () => process.exit(70));
   };
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);

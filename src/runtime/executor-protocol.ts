@@ -13,10 +13,11 @@ export type ExecutorTask = {
   input: unknown;
 };
 
+/** `fatal`: the process is exiting after this reply (an uncaught error); it must not get another job. */
 export type ExecutorReply =
   | { type: "ready" }
   | { type: "result"; id: string; ok: true; outputJson: string }
-  | { type: "result"; id: string; ok: false; error: ErrorInfo };
+  | { type: "result"; id: string; ok: false; error: ErrorInfo; fatal?: boolean };
 
 /** What running a job produced: JSON text of the output, or the error. */
 export type RunResult = { ok: true; outputJson: string } | { ok: false; error: ErrorInfo };

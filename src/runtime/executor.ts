@@ -36,16 +36,18 @@ export class Executor {
       child.once("exit", () => resolve());
     });
     child.on("message", (msg: ExecutorReply) => {
-      if (msg?.type !== "result" || !this.running || msg.id !== this.running.id) return;
+      if (msg?.type !== "result" || this.child !== child || !this.running || msg.id !== this.running.id)
+        return;
       const { resolve } = this.running;
       this.running = undefined;
+      if (!msg.ok && msg.fatal) this.replace(child);
       resolve(msg.ok ? { ok: true, outputJson: msg.outputJson } : { ok: false, error: msg.error });
     });
     child.once("exit", (code, signal) => {
-      if (this.child === child) {
-        this.child = undefined;
-        this.ready = undefined;
-      }
+      // A child already replaced (it reported a fatal error) owns no job any more.
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.ready = undefined;
       const running = this.running;
       this.running = undefined;
       running?.resolve({
@@ -66,33 +68,45 @@ export class Executor {
     return this.running?.id;
   }
 
-  /** Runs one job; the executor must be idle. */
-  async run(task: ExecutorTask): Promise<RunResult> {
+  /** Runs one job; the executor must be idle. The job counts as running (and killable) at once. */
+  run(task: ExecutorTask): Promise<RunResult> {
     if (this.running) throw new Error("executor busy");
     this.start();
-    await this.ready;
-    const child = this.child;
-    if (!child?.connected) {
-      return {
-        ok: false,
-        error: { error_type: "WorkerCrash", error_message: "the executor process is not running" },
-      };
-    }
     return new Promise<RunResult>((resolve) => {
       this.running = { id: task.id, resolve };
-      child.send(task, (err) => {
-        if (err && this.running?.id === task.id) {
+      void this.ready?.then(() => {
+        const child = this.child;
+        if (this.running?.id !== task.id) return; // killed while the process was starting
+        if (!child?.connected) {
           this.running = undefined;
           resolve({
             ok: false,
-            error: {
-              error_type: "WorkerError",
-              error_message: `could not hand the job to its process: ${err.message}`,
-            },
+            error: { error_type: "WorkerCrash", error_message: "the executor process is not running" },
           });
+          return;
         }
+        child.send(task, (err) => {
+          if (err && this.running?.id === task.id) {
+            this.running = undefined;
+            resolve({
+              ok: false,
+              error: {
+                error_type: "WorkerError",
+                error_message: `could not hand the job to its process: ${err.message}`,
+              },
+            });
+          }
+        });
       });
     });
+  }
+
+  /** Detaches a child that is exiting and forks its successor at once. */
+  private replace(child: ChildProcess): void {
+    this.child = undefined;
+    this.ready = undefined;
+    child.kill("SIGKILL");
+    this.start();
   }
 
   /** Kills the child (and so the job it runs); a fresh one is forked unless closed. */

@@ -36,6 +36,9 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
   if (env.apiKey) headers.authorization = env.apiKey;
   const executors = Array.from({ length: env.concurrency }, () => new Executor(entry, log));
   for (const e of executors) e.start();
+  /** Jobs taken and not yet reported, and the executor each runs on. */
+  const active = new Map<string, Executor>();
+  /** Jobs the platform asked to stop: their result is not reported. */
   const stopped = new Set<string>();
   let stopping = false;
   const busy = () => executors.some((e) => e.currentJob !== undefined);
@@ -73,11 +76,16 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
 
   const runJob = async (job: Job, executor: Executor): Promise<void> => {
     let result: RunResult;
+    active.set(job.id, executor);
     try {
       const task = await taskForJob(job, env, cache, log);
-      result = await executor.run(task);
+      result = stopped.has(job.id)
+        ? { ok: false, error: { error_type: "Stopped", error_message: "stopped" } }
+        : await executor.run(task);
     } catch (err) {
       result = { ok: false, error: describeError(err) };
+    } finally {
+      active.delete(job.id);
     }
     // The platform already settled a job it asked us to stop (cancelled, timed out): say nothing.
     if (stopped.delete(job.id) || stopping) return;
@@ -137,11 +145,12 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
             ? value.jobsToStop.filter((x) => typeof x === "string")
             : [];
           for (const id of ids) {
-            const executor = executors.find((e) => e.currentJob === id);
+            const executor = active.get(id);
             if (!executor) continue;
             stopped.add(id);
             log(`stopping job ${id} at the platform's request`);
-            executor.kill();
+            // Running: kill its process. Still being prepared: it will not start.
+            if (executor.currentJob === id) executor.kill();
           }
         } else if (reply.status !== 204) await sleep(1000, abort.signal);
       } catch {

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { callEndpoint } from "../../src/cloud/queue-call.ts";
+import { QueueClient } from "../../src/cloud/queue-client.ts";
+import {
+  addEndpoint,
+  alive,
+  bundleFixture,
+  call,
+  live,
+  rejection,
+  startEmulator,
+  type TestEmulator,
+  until,
+} from "./helpers.ts";
+
+// Worker processes under the supervisor: crashes, hangs, cancels, scaling. Each test has its own
+// endpoint; the emulator (and every process it started) is closed in afterAll, and checked gone.
+let emu: TestEmulator;
+let bundle: Awaited<ReturnType<typeof bundleFixture>>;
+let client: QueueClient;
+const seenPids = new Set<number>();
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  bundle = await bundleFixture("emulator/functions.ts");
+  client = new QueueClient({ baseUrl: `${emu.url}/v2`, apiKey: "test-key" });
+});
+
+afterAll(async () => {
+  for (const pid of emu.supervisor.pids()) seenPids.add(pid);
+  await emu.close();
+  for (const pid of seenPids) expect(alive(pid), `process ${pid} left running`).toBe(false);
+});
+
+/** Runs `fn` synchronously through /runsync and returns RunPod's answer. */
+async function runsync(endpointId: string, fn: string, input: unknown = {}) {
+  const r = await call(emu, "POST", `/v2/${endpointId}/runsync`, { input: live(bundle, fn, input) });
+  expect(r.status).toBe(200);
+  for (const pid of emu.supervisor.pids(endpointId)) seenPids.add(pid);
+  return r.json;
+}
+
+describe("a function that misbehaves costs only its job", () => {
+  test("hung function → TIMED_OUT after the endpoint's executionTimeoutMs; the endpoint still serves", async () => {
+    const ep = addEndpoint(emu, { executionTimeoutMs: 1500 });
+    const hung = await runsync(ep.id, "hangs");
+    expect(hung.status).toBe("TIMED_OUT");
+    expect(hung.error).toContain("1500 ms");
+    expect(hung.executionTime).toBeGreaterThanOrEqual(1500);
+    const spinning = await runsync(ep.id, "spins");
+    expect(spinning.status).toBe("TIMED_OUT");
+    expect((await runsync(ep.id, "add", { a: 1, b: 2 })).output).toBe(3);
+  });
+
+  test("policy.executionTimeout overrides the endpoint's", async () => {
+    const ep = addEndpoint(emu, { executionTimeoutMs: 600_000 });
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
+      input: live(bundle, "hangs", {}),
+      policy: { executionTimeout: 5000 },
+    });
+    expect(r.json.status).toBe("TIMED_OUT");
+    expect(r.json.error).toContain("5000 ms");
+  });
+
+  test("process.exit in the function → FAILED; the next job runs", async () => {
+    const ep = addEndpoint(emu);
+    const r = await runsync(ep.id, "exits");
+    expect(r.status).toBe("FAILED");
+    expect(r.error).toContain("exited");
+    expect((await runsync(ep.id, "add", { a: 2, b: 2 })).output).toBe(4);
+  });
+
+  test("an uncaught error thrown from a timer → FAILED with that error", async () => {
+    const ep = addEndpoint(emu);
+    const err = await rejection(callEndpoint(client, ep.id, live(bundle, "throwsLater", {})));
+    expect(err.status).toBe("FAILED");
+    expect(err.message).toContain("boom from a timer");
+    expect((await runsync(ep.id, "add", { a: 3, b: 2 })).output).toBe(5);
+  });
+
+  test("worker killed mid-job → the job fails and a new worker takes the next one", async () => {
+    const ep = addEndpoint(emu);
+    const run = await client.run(ep.id, { input: live(bundle, "sleeps", { ms: 60_000 }) });
+    const job = await until(async () => {
+      const s = await client.status(ep.id, run.id);
+      return s.status === "IN_PROGRESS" ? s : undefined;
+    });
+    const [pid] = emu.supervisor.pids(ep.id);
+    expect(pid).toBeDefined();
+    seenPids.add(pid!);
+    process.kill(pid!, "SIGKILL");
+    const failed = await client.statusSync(ep.id, run.id, { waitMs: 30_000 });
+    expect(failed.status).toBe("FAILED");
+    expect(String(failed.error)).toContain("exited unexpectedly");
+    const next = await runsync(ep.id, "echo", { again: true });
+    expect(next.status).toBe("COMPLETED");
+    expect(next.workerId).not.toBe(job.workerId);
+    expect(alive(pid!)).toBe(false);
+  });
+
+  test("cancel of an in-progress job → CANCELLED; the worker serves the next job", async () => {
+    const ep = addEndpoint(emu);
+    const run = await client.run(ep.id, { input: live(bundle, "sleeps", { ms: 60_000 }) });
+    await until(async () => (await client.status(ep.id, run.id)).status === "IN_PROGRESS");
+    const cancelled = await client.cancel(ep.id, run.id);
+    expect(cancelled.status).toBe("CANCELLED");
+    expect((await client.status(ep.id, run.id)).status).toBe("CANCELLED");
+    const next = await runsync(ep.id, "add", { a: 5, b: 5 });
+    expect(next.output).toBe(10);
+    expect((await client.health(ep.id)).jobs.inProgress).toBe(0);
+  });
+});
+
+describe("scaling", () => {
+  test("two concurrent jobs on workersMax 2 run in parallel", async () => {
+    const ep = addEndpoint(emu, { workersMax: 2 });
+    const [a, b] = await Promise.all([
+      runsync(ep.id, "sleeps", { ms: 1500 }),
+      runsync(ep.id, "sleeps", { ms: 1500 }),
+    ]);
+    expect(a.status).toBe("COMPLETED");
+    expect(b.status).toBe("COMPLETED");
+    // Overlap: each started before the other ended, on two different workers.
+    expect(a.output.start).toBeLessThan(b.output.end);
+    expect(b.output.start).toBeLessThan(a.output.end);
+    expect(a.workerId).not.toBe(b.workerId);
+  });
+
+  test("workersMax 1 runs jobs one after the other", async () => {
+    const ep = addEndpoint(emu, { workersMax: 1 });
+    const [a, b] = await Promise.all([
+      runsync(ep.id, "sleeps", { ms: 300 }),
+      runsync(ep.id, "sleeps", { ms: 300 }),
+    ]);
+    const [first, second] = a.output.start < b.output.start ? [a, b] : [b, a];
+    expect(second.output.start).toBeGreaterThanOrEqual(first.output.end);
+    expect(a.workerId).toBe(b.workerId);
+  });
+
+  test("idle workers stop after idleTimeout; workersMin keeps a worker up", async () => {
+    const ep = addEndpoint(emu, { workersMax: 1, idleTimeout: 1 });
+    await runsync(ep.id, "echo", {});
+    const [pid] = emu.supervisor.pids(ep.id);
+    seenPids.add(pid!);
+    await until(() => emu.supervisor.pids(ep.id).length === 0);
+    await until(() => !alive(pid!));
+    const h = await client.health(ep.id);
+    expect(h.workers.idle + h.workers.running + (h.workers.initializing ?? 0)).toBe(0);
+
+    const warm = addEndpoint(emu, { workersMin: 1, workersMax: 1, idleTimeout: 1 });
+    await until(async () => (await client.health(warm.id)).workers.idle === 1);
+    for (const p of emu.supervisor.pids(warm.id)) seenPids.add(p);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await client.health(warm.id)).workers.idle).toBe(1);
+  });
+
+  test("/health shows a running worker and an in-progress job", async () => {
+    const ep = addEndpoint(emu);
+    const run = await client.run(ep.id, { input: live(bundle, "sleeps", { ms: 60_000 }) });
+    await until(async () => (await client.status(ep.id, run.id)).status === "IN_PROGRESS");
+    const h = await client.health(ep.id);
+    expect(h.jobs.inProgress).toBe(1);
+    expect(h.workers.running).toBe(1);
+    await client.cancel(ep.id, run.id);
+  });
+
+  test("deleting an endpoint stops its worker and executor processes", async () => {
+    const ep = addEndpoint(emu, { workersMax: 2 });
+    const [a, b] = await Promise.all([
+      runsync(ep.id, "echo", { n: 1 }),
+      runsync(ep.id, "sleeps", { ms: 500 }),
+    ]);
+    const pids = [...emu.supervisor.pids(ep.id), a.output.pid, b.output.pid];
+    expect(pids.every(alive)).toBe(true);
+    const run = await client.run(ep.id, { input: live(bundle, "sleeps", { ms: 60_000 }) });
+    emu.registry.deleteEndpoint(ep.id);
+    await until(() => pids.every((p) => !alive(p)));
+    expect(emu.supervisor.pids(ep.id)).toEqual([]);
+    expect((await call(emu, "GET", `/v2/${ep.id}/status/${run.id}`)).status).toBe(404);
+  });
+});
