@@ -128,7 +128,7 @@ export const f = remote(
       workersMin: 1,
       workersMax: 4,
       idleTimeout: 30,
-      env: { HF_TOKEN: "${HF_TOKEN}", MODE: "fast" },
+      env: { HF_TOKEN: `$${"{"}HF_TOKEN}`, MODE: "fast" },
       networkVolume: { name: "models", size: 50, dataCenter: "EU-RO-1" },
       executionTimeoutMs: 600000,
       flashboot: true,
