@@ -34,7 +34,7 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
   /** Worker runtime entry; default: `dist/runtime/worker.js` of this package. */
   workerEntry?: string;
-  /** FLASH_CACHE_DIR of the workers (bundle and npm caches); default: the runtime's own default. */
+  /** FLASH_CACHE_DIR of the workers (bundle and npm caches); default: `FLASH_CACHE_DIR`, else the runtime's default. */
   cacheDir?: string;
 }
 
@@ -69,7 +69,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     workerKey,
     apiKey: options.apiKey ?? "flash-emulator",
     workerEntry,
-    cacheDir: options.cacheDir,
+    cacheDir: options.cacheDir ?? (process.env.FLASH_CACHE_DIR || undefined),
     artifactPathFor: (endpoint) => flashStoreOf(registry).artifactPathForEndpoint(endpoint),
     log,
   });

@@ -1,6 +1,6 @@
 import type { ErrorInfo } from "./call-export.ts";
 
-/** Messages between the worker loop and its executor child (node IPC, JSON). */
+/** Messages between the worker loop and its executor thread (structured clone). */
 export type ExecutorTask = {
   type: "run";
   /** The job id. */
@@ -13,11 +13,10 @@ export type ExecutorTask = {
   input: unknown;
 };
 
-/** `fatal`: the process is exiting after this reply (an uncaught error); it must not get another job. */
 export type ExecutorReply =
   | { type: "ready" }
   | { type: "result"; id: string; ok: true; outputJson: string }
-  | { type: "result"; id: string; ok: false; error: ErrorInfo; fatal?: boolean };
+  | { type: "result"; id: string; ok: false; error: ErrorInfo };
 
 /** What running a job produced: JSON text of the output, or the error. */
 export type RunResult = { ok: true; outputJson: string } | { ok: false; error: ErrorInfo };

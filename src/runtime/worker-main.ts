@@ -1,17 +1,18 @@
 /**
  * Worker runtime entry (`dist/runtime/worker.js`): what the worker image runs and what the emulator
  * spawns. `FLASH_ENDPOINT_TYPE=lb` serves HTTP routes; otherwise the queue loop speaks RunPod's worker
- * protocol. The same file, started with `FLASH_EXECUTOR_CHILD=1`, is the executor process that runs
- * user functions for the queue loop. Environment: see env.ts.
+ * protocol. The same file, started as a worker thread (`workerData.flashExecutor`), is the executor
+ * that runs user functions for the queue loop. Environment: see env.ts.
  */
+import { isMainThread, workerData } from "node:worker_threads";
 import { readWorkerEnv } from "./env.ts";
 
 const log = (line: string) =>
   process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? process.pid}] ${line}\n`);
 
-if (process.env.FLASH_EXECUTOR_CHILD === "1") {
-  const { runExecutorChild } = await import("./executor-child.ts");
-  runExecutorChild();
+if (!isMainThread && (workerData as { flashExecutor?: boolean } | undefined)?.flashExecutor) {
+  const { runExecutorThread } = await import("./executor-thread.ts");
+  runExecutorThread();
 } else {
   const env = readWorkerEnv();
   let stop: () => Promise<void>;

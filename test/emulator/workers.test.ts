@@ -164,7 +164,7 @@ describe("scaling", () => {
     await client.cancel(ep.id, run.id);
   });
 
-  test("deleting an endpoint stops its worker and executor processes", async () => {
+  test("deleting an endpoint stops its worker processes", async () => {
     const ep = addEndpoint(emu, { workersMax: 2 });
     const [a, b] = await Promise.all([
       runsync(ep.id, "echo", { n: 1 }),
