@@ -169,6 +169,7 @@ export async function runWorkerBench({ seconds = 5, clients = 8, cold = 5 } = {}
   const { child: emulator, match } = await startAndWait(
     ["bin/flash.js", "emulator", "--port", "0"],
     /listening on (http:\/\/\S+)/,
+    { ...process.env, FLASH_CACHE_DIR: cacheDir },
   );
   const url = match[1];
   const bare = [];
