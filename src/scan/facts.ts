@@ -74,9 +74,17 @@ export function collectFacts(file: ParsedFile): FileFacts {
   };
   const claimed = new Set<CallExpression>();
   for (const statement of file.body) collectStatement(facts, statement, claimed);
-  // Every other remote() call (inside functions, unexported expressions) is found by a walk.
+  // Every other remote() call (inside functions, unexported expressions) is found by a walk, of
+  // only the statements whose text names `remote` more often than the calls already found there.
+  const names = remoteNames(facts);
+  let claimedAt = facts.remoteCalls.map((c) => c.at).sort((a, b) => a - b);
   for (const statement of file.body) {
     if (statement.type === "ImportDeclaration") continue;
+    const start = file.offset(statement.start);
+    const end = file.offset(statement.end);
+    const known = claimedAt.filter((at) => at >= start && at < end).length;
+    claimedAt = claimedAt.filter((at) => at >= end);
+    if (countOccurrences(file.text, names, start, end) <= known) continue;
     walk(statement, (node) => {
       if (node.type === "CallExpression" && !claimed.has(node) && isRemoteCallee(facts, node.callee)) {
         facts.remoteCalls.push({ call: node, at: file.offset(node.start) });
@@ -84,6 +92,24 @@ export function collectFacts(file: ParsedFile): FileFacts {
     });
   }
   return facts;
+}
+
+/** Local names under which the file can call `remote` (`remote`, an alias, `ns.remote`). */
+function remoteNames(facts: FileFacts): string[] {
+  const names: string[] = [];
+  for (const [local, b] of facts.bindings) {
+    if (b.kind === "sdk" && b.imported === "remote") names.push(local);
+    else if (b.kind === "sdk-namespace") names.push(`${local}.remote`);
+  }
+  return names;
+}
+
+function countOccurrences(text: string, words: readonly string[], start: number, end: number): number {
+  let n = 0;
+  for (const w of words) {
+    for (let at = text.indexOf(w, start); at !== -1 && at < end; at = text.indexOf(w, at + w.length)) n++;
+  }
+  return n;
 }
 
 function collectStatement(facts: FileFacts, statement: Statement, claimed: Set<CallExpression>): void {

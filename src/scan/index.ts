@@ -4,7 +4,7 @@ import { FlashError } from "../shared/errors.ts";
 import { discoverResources } from "./discover.ts";
 import { SDK_PACKAGE, sdkCalleeWords } from "./facts.ts";
 import { listProjectFiles } from "./files.ts";
-import { parseFiles } from "./parse.ts";
+import { createParser } from "./parse.ts";
 import { type Problem, problemsError } from "./problems.ts";
 import { Project } from "./project.ts";
 import { routesOf } from "./routes.ts";
@@ -22,16 +22,16 @@ export type * from "./types.ts";
 export async function scanProject(root: string): Promise<ScanResult> {
   const absRoot = resolve(root);
   const rels = await listProjectFiles(absRoot);
-  // Synchronous reads: for many small files they beat a promise per file several times over.
+  // Synchronous reads (for many small files they beat a promise per file several times over),
+  // feeding the parser as we go so its thread works while the rest is read.
   const texts = new Map<string, string>();
-  for (const rel of rels) texts.set(rel, readFileSync(join(absRoot, rel), "utf8"));
-  const candidates = rels.filter((rel) => texts.get(rel)!.includes(SDK_PACKAGE));
-  const parsed = await parseFiles(
-    candidates.map((rel) => {
-      const text = texts.get(rel)!;
-      return { rel, text, words: sdkCalleeWords(text) };
-    }),
-  );
+  const parser = createParser();
+  for (const rel of rels) {
+    const text = readFileSync(join(absRoot, rel), "utf8");
+    texts.set(rel, text);
+    if (text.includes(SDK_PACKAGE)) parser.add({ rel, text, words: sdkCalleeWords(text) });
+  }
+  const parsed = await parser.finish();
   const project = new Project(absRoot, texts);
   const problems: Problem[] = [];
   const warnings: ScanWarning[] = [];

@@ -33,7 +33,21 @@ const BATCH_CHARS = 96 * 1024;
  * the real file.
  */
 export async function parseFiles(files: readonly SourceFile[]): Promise<ParsedFile[]> {
-  const out: ParsedFile[] = new Array(files.length);
+  const parser = createParser();
+  for (const file of files) parser.add(file);
+  return parser.finish();
+}
+
+/** A parser fed file by file, so the parser's thread starts on a batch while files are still being read. */
+export interface StreamingParser {
+  add(file: SourceFile): void;
+  /** Parses what is left and returns every file, in the order added. */
+  finish(): Promise<ParsedFile[]>;
+}
+
+export function createParser(): StreamingParser {
+  const files: SourceFile[] = [];
+  const out: ParsedFile[] = [];
   const pending: Promise<void>[] = [];
   let batch: { index: number; reduced: ReducedSource; base: number }[] = [];
   let parts: string[] = [];
@@ -55,17 +69,21 @@ export async function parseFiles(files: readonly SourceFile[]): Promise<ParsedFi
       }),
     );
   };
-  for (let index = 0; index < files.length; index++) {
-    const file = files[index]!;
-    const reduced = reduceSource(file.text, file.words);
-    batch.push({ index, reduced, base: size });
-    parts.push(reduced.text, "\n");
-    size += reduced.text.length + 1;
-    if (size >= BATCH_CHARS) flush();
-  }
-  flush();
-  await Promise.all(pending);
-  return out;
+  return {
+    add(file) {
+      const index = files.push(file) - 1;
+      const reduced = reduceSource(file.text, file.words);
+      batch.push({ index, reduced, base: size });
+      parts.push(reduced.text, "\n");
+      size += reduced.text.length + 1;
+      if (size >= BATCH_CHARS) flush();
+    },
+    async finish() {
+      flush();
+      await Promise.all(pending);
+      return out;
+    },
+  };
 }
 
 function splitBatch(
