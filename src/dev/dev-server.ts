@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { noFunctionsError } from "../scan/index.ts";
 import type { ScanResult } from "../scan/types.ts";
@@ -7,9 +7,10 @@ import { setDispatcher } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
 import { REGISTER_QB_MODULE } from "./bundle.ts";
 import { DevDispatcher } from "./dispatcher.ts";
+import { buildDocsApp } from "./docs-app.ts";
 import type { ExecutionTarget } from "./execution.ts";
 import { ensureGitignored } from "./gitignore.ts";
-import { buildHttpApp, type LbHandlerFn } from "./http-app.ts";
+import { buildHttpApp, type LbHandlerFn, loadFastify, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
 import { lbKey, loadLbHandlers } from "./lb-modules.ts";
@@ -31,6 +32,8 @@ export interface TargetContext {
   scan(): ScanResult;
   /** Reports a line to the user (stdout). */
   log(line: string): void;
+  /** Output of local workers (the user's own logging in QB functions). */
+  workerLog(line: string): void;
 }
 
 /** Options of {@link startDevServer}. */
@@ -50,6 +53,8 @@ export interface DevServerOptions {
   log(text: string): void;
   /** Warnings and reload errors (stderr). */
   warn(text: string): void;
+  /** Output of local workers. @default log */
+  workerLog?(text: string): void;
   /** Put error stacks in 500 responses. @default true */
   showStacks?: boolean;
   /** Debounce of file events in ms. @default 25 */
@@ -124,6 +129,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   globals[REGISTER_QB_MODULE] = dispatcher.register;
   setDispatcher(dispatcher);
 
+  // The Swagger UI app of a generation, built on first use (see docs-app.ts).
+  const docsOf = (routes: readonly DevRoute[]) => {
+    let built: Promise<RequestListener> | undefined;
+    return () => {
+      built ??= buildDocsApp(routes);
+      return built;
+    };
+  };
   const buildApp = (generation: Generation) =>
     buildHttpApp({
       routes: generation.routes,
@@ -137,9 +150,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       },
     });
 
+  const fastifyLoaded = loadFastify();
   const [handlers, createdTarget] = await Promise.all([
     loadLbHandlers({ root, scan, generation: 1, sdkEntry }),
-    options.createTarget({ root, sessionId, sdkEntry, scan: () => current.scan, log: options.log }),
+    options.createTarget({
+      root,
+      sessionId,
+      sdkEntry,
+      scan: () => current.scan,
+      log: options.log,
+      workerLog: options.workerLog ?? options.log,
+    }),
+    fastifyLoaded,
   ]).catch(async (err) => {
     setDispatcher(undefined);
     throw err;
@@ -148,7 +170,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   current.handlers = handlers;
   bundles.refresh(scan);
   const [{ listener }] = await Promise.all([buildApp(current), writeServerFile(root, scan, current.routes)]);
-  const host = new HttpHost(listener);
+  let currentDocs = docsOf(current.routes);
+  const host = new HttpHost(listener, currentDocs);
   let port: number;
   try {
     port = await host.listen(options.host, options.port);
@@ -162,12 +185,39 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const portNote =
     options.port !== 0 && port !== options.port ? `Port ${options.port} is taken; using ${port}.` : undefined;
   options.log(startupTable({ url, routes: current.routes, executesOn: target.executesOn, portNote }));
+  // Build the docs app once start-up is over, so /docs is ready when opened without delaying /ping.
+  const warmDocs = setTimeout(() => {
+    void currentDocs().catch(() => {});
+  }, 1000);
+  warmDocs.unref();
 
   let attempts = 1;
   // Reloads run one at a time; changes arriving meanwhile cause one more reload after it.
   let reloading: Promise<boolean> | undefined;
   let again = false;
+  // Files named by change events, with their size and mtime just before the scan that read them:
+  // an editor's save can land as two events (truncate, write) of which the watcher may report only
+  // the first, so a file that differs after its reload is reloaded once more.
+  let watched = new Map<string, string>();
   const reloadOnce = async (): Promise<boolean> => {
+    const seen = new Map<string, string>();
+    for (const file of watched.keys()) seen.set(file, await statKey(join(root, file)));
+    watched = new Map();
+    const recheck = () => {
+      void (async () => {
+        for (const [file, key] of seen) {
+          if ((await statKey(join(root, file))) !== key) {
+            changedFiles([file]);
+            return;
+          }
+        }
+      })();
+    };
+    const ok = await reloadScanned();
+    recheck();
+    return ok;
+  };
+  const reloadScanned = async (): Promise<boolean> => {
     let next: ScanResult;
     try {
       next = await scanOrThrow(options.scan, root);
@@ -185,7 +235,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const { listener: nextListener } = await buildApp(generation);
       const previous = current;
       current = generation;
-      host.swap(nextListener);
+      currentDocs = docsOf(generation.routes);
+      host.swap(nextListener, currentDocs);
       bundles.refresh(next);
       await writeServerFile(root, next, generation.routes);
       const changes = routeChanges(previous.routes, generation.routes);
@@ -217,16 +268,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     return reloading;
   };
 
+  function changedFiles(files: string[]): void {
+    for (const file of files) watched.set(file, "");
+    options.log(`Changed: ${files.join(", ")}`);
+    void reload();
+  }
   let watcher: ProjectWatcher | undefined;
   if (options.reload) {
-    watcher = watchProject(
-      root,
-      (files) => {
-        options.log(`Changed: ${files.join(", ")}`);
-        void reload();
-      },
-      options.debounceMs,
-    );
+    watcher = await watchProject(root, changedFiles, options.debounceMs);
   }
 
   let closing: Promise<string[]> | undefined;
@@ -252,6 +301,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       return closing;
     },
   };
+}
+
+/** Size and mtime of a file, or "missing". */
+async function statKey(file: string): Promise<string> {
+  try {
+    const s = await stat(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "missing";
+  }
 }
 
 async function scanOrThrow(scan: (root: string) => Promise<ScanResult>, root: string): Promise<ScanResult> {

@@ -1,6 +1,7 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlashError } from "../shared/errors.ts";
+import { isDocsPath } from "./docs-app.ts";
 import type { RequestListener } from "./http-app.ts";
 
 /** How many ports after the asked one are tried when it is taken. */
@@ -13,16 +14,39 @@ const PORT_ATTEMPTS = 20;
 export class HttpHost {
   readonly server: Server;
   private listener: RequestListener;
+  private docs: () => Promise<RequestListener>;
 
-  constructor(initial: RequestListener) {
-    this.listener = initial;
-    this.server = createServer((req, res) => this.listener(req, res));
+  /**
+   * @param routes serves everything but the docs
+   * @param docs the docs app (`/docs`, `/openapi.json`), built on first use
+   */
+  constructor(routes: RequestListener, docs: () => Promise<RequestListener>) {
+    this.listener = routes;
+    this.docs = docs;
+    this.server = createServer((req, res) => {
+      const url = req.url ?? "/";
+      // Cheap first-character test before the regex, to keep the route path lean.
+      const c = url.charCodeAt(1);
+      if ((c === 100 || c === 111) && isDocsPath(pathOf(url))) this.serveDocs(req, res);
+      else this.listener(req, res);
+    });
     this.server.keepAliveTimeout = 65_000;
   }
 
-  /** Serves the next requests with `listener`; requests already running finish on the old one. */
-  swap(listener: RequestListener): void {
-    this.listener = listener;
+  /** Serves the next requests with new apps; requests already running finish on the old ones. */
+  swap(routes: RequestListener, docs: () => Promise<RequestListener>): void {
+    this.listener = routes;
+    this.docs = docs;
+  }
+
+  private serveDocs(req: IncomingMessage, res: ServerResponse): void {
+    this.docs().then(
+      (listener) => listener(req, res),
+      (err: unknown) => {
+        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        res.end(JSON.stringify({ error: `the docs could not be built: ${(err as Error).message}` }));
+      },
+    );
   }
 
   /**
@@ -69,4 +93,9 @@ export class HttpHost {
       setTimeout(() => this.server.closeAllConnections(), 1000).unref();
     });
   }
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
 }

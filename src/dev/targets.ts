@@ -1,15 +1,66 @@
+import { connectControlPlane, EMULATOR_PLACEHOLDER_KEY } from "../cloud/control-plane.ts";
+import { QueueClient } from "../cloud/queue-client.ts";
 import type { TargetContext } from "./dev-server.ts";
 import type { ExecutionTarget } from "./execution.ts";
-import { InProcessTarget } from "./in-process-target.ts";
+import { LiveTarget } from "./live-target.ts";
 
 /** Where `flash run` sends QB calls: `local` (embedded emulator) or `live` (RunPod, or `RUNPOD_API_URL`). */
 export type TargetMode = "local" | "live";
 
-/** Creates the execution target of a dev session. */
+/**
+ * Creates the execution target of a dev session. Both modes run the same client code against a
+ * RunPod API; only the origin differs. `local` starts the embedded emulator in this process and
+ * points `RUNPOD_API_URL` at it, so code that calls RunPod from an LB handler reaches it too.
+ * @throws FlashError RUNPOD_AUTH for `live` without an API key
+ */
 export async function createExecutionTarget(
   mode: TargetMode,
   context: TargetContext,
 ): Promise<ExecutionTarget> {
-  void mode;
-  return new InProcessTarget(context.root, context.sdkEntry);
+  if (mode === "live") {
+    const controlPlane = await connectControlPlane();
+    const target = new LiveTarget(
+      controlPlane.isEmulator
+        ? `the RunPod emulator at ${controlPlane.urls.emulatorOrigin} (live endpoints)`
+        : "RunPod (live endpoints)",
+      {
+        root: context.root,
+        sessionId: context.sessionId,
+        controlPlane,
+        queue: new QueueClient(),
+        embedded: false,
+        log: context.log,
+      },
+    );
+    await target.start();
+    return target;
+  }
+  const { createEmulator } = await import("../emulator/index.ts");
+  const emulator = await createEmulator({
+    port: 0,
+    // Worker output and emulator warnings are the user's; where the emulator listens is not.
+    log: (line) => {
+      if (!line.startsWith("emulator listening on")) context.workerLog(line);
+    },
+  });
+  process.env.RUNPOD_API_URL = emulator.url;
+  // The placeholder key, so a RUNPOD_API_KEY in the environment is never sent, not even locally.
+  const env = { ...process.env, RUNPOD_API_URL: emulator.url, RUNPOD_API_KEY: EMULATOR_PLACEHOLDER_KEY };
+  const controlPlane = await connectControlPlane({ env, apiKey: EMULATOR_PLACEHOLDER_KEY });
+  const target = new LiveTarget("local workers", {
+    root: context.root,
+    sessionId: context.sessionId,
+    controlPlane,
+    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY }),
+    embedded: true,
+    log: context.log,
+    onClose: () => emulator.close(),
+  });
+  try {
+    await target.start();
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
+  return target;
 }

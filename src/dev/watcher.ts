@@ -1,5 +1,4 @@
 import { relative, sep } from "node:path";
-import { watch } from "chokidar";
 
 const SKIPPED_DIRS = new Set(["node_modules", "dist", "build"]);
 const WATCHED_FILE = /(\.(m?ts|m?js)|^\.gitignore|^\.flashignore)$/;
@@ -14,11 +13,13 @@ export interface ProjectWatcher {
  * `onChange` with the changed paths once changes stop for `debounceMs`. Skips what discovery skips:
  * node_modules, dist, build and dot-folders (so `.flash/` writes never trigger a reload).
  */
-export function watchProject(
+export async function watchProject(
   root: string,
   onChange: (files: string[]) => void,
   debounceMs = 25,
-): ProjectWatcher {
+): Promise<ProjectWatcher> {
+  // Loaded here, after the server is up, so start-up does not wait for it.
+  const { watch } = await import("chokidar");
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const watcher = watch(root, {

@@ -1,13 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildHttpApp } from "../../src/dev/http-app.ts";
+import { buildDocsApp } from "../../src/dev/docs-app.ts";
+import { buildHttpApp, type RequestListener } from "../../src/dev/http-app.ts";
+import { HttpHost } from "../../src/dev/http-host.ts";
 import { JobStore } from "../../src/dev/job-store.ts";
-import { devRoutesOf } from "../../src/dev/routes.ts";
+import { type DevRoute, devRoutesOf } from "../../src/dev/routes.ts";
 import { FlashError } from "../../src/shared/errors.ts";
 import { resource, scanOf } from "./fake-scan.ts";
 
 describe("the dev server's HTTP app", () => {
   let app: FastifyInstance;
+  let listener: RequestListener;
+  let routes: DevRoute[];
   const seen: unknown[] = [];
 
   beforeAll(async () => {
@@ -24,8 +28,9 @@ describe("the dev server's HTTP app", () => {
         true,
       ),
     ]);
+    routes = devRoutesOf(scan);
     const built = await buildHttpApp({
-      routes: devRoutesOf(scan),
+      routes,
       jobs: new JobStore(),
       showStacks: false,
       runQb: async (route, input) => {
@@ -41,6 +46,7 @@ describe("the dev server's HTTP app", () => {
       },
     });
     app = built.app;
+    listener = built.listener;
   });
   afterAll(async () => {
     await app?.close();
@@ -132,16 +138,30 @@ describe("the dev server's HTTP app", () => {
     expect(teapot.json()).toEqual({ error: "short and stout" });
   });
 
-  it("serves /, /ping, /openapi.json with tags per file, and Swagger UI", async () => {
+  it("serves / and /ping", async () => {
     expect((await app.inject("/ping")).json()).toEqual({ status: "healthy" });
     expect((await app.inject("/")).json()).toEqual({ message: "Flash Dev Server", docs: "/docs" });
-    const spec = (await app.inject("/openapi.json")).json();
-    expect(spec.paths["/gpu_worker/run_sync"].post.tags).toEqual(["gpu_worker [QB]"]);
-    expect(spec.paths["/api/routes/items/{id}"].get.tags).toEqual(["api/routes [LB]"]);
-    expect(spec.paths["/gpu_worker/runsync"]).toBeUndefined();
-    const docs = await app.inject("/docs/");
-    expect(docs.statusCode).toBe(200);
-    expect(docs.body).toContain("swagger");
-    expect(docs.body).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+  });
+
+  it("serves /openapi.json with tags per file, and Swagger UI from local assets, beside the routes", async () => {
+    const host = new HttpHost(listener, () => buildDocsApp(routes));
+    const port = await host.listen("127.0.0.1", 0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const spec = (await (await fetch(`${base}/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, { tags: string[] }> | undefined>;
+      };
+      expect(spec.paths["/gpu_worker/run_sync"]?.post?.tags).toEqual(["gpu_worker [QB]"]);
+      expect(spec.paths["/api/routes/items/{id}"]?.get?.tags).toEqual(["api/routes [LB]"]);
+      expect(spec.paths["/gpu_worker/runsync"]).toBeUndefined();
+      const docs = await fetch(`${base}/docs/`);
+      expect(docs.status).toBe(200);
+      const html = await docs.text();
+      expect(html).toContain("swagger");
+      expect(html).not.toMatch(/https?:\/\/(cdn|unpkg)/);
+      expect((await fetch(`${base}/ping`)).status).toBe(200);
+    } finally {
+      await host.close();
+    }
   });
 });

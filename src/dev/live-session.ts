@@ -1,0 +1,87 @@
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** One live endpoint a dev session created. */
+export const LiveEndpointEntry = z.object({ id: z.string(), name: z.string() });
+export type LiveEndpointEntry = z.infer<typeof LiveEndpointEntry>;
+
+/** A dev session's record: enough to remove its endpoints if it dies without cleaning up. */
+export const LiveSessionEntry = z.object({
+  sessionId: z.string(),
+  pid: z.number().int(),
+  /** The GraphQL URL of the account the endpoints live on (RunPod or an emulator). */
+  graphqlUrl: z.string(),
+  /** True for the emulator embedded in `flash run`, whose endpoints end with the process. */
+  embedded: z.boolean(),
+  startedAt: z.string(),
+  endpoints: z.array(LiveEndpointEntry),
+});
+export type LiveSessionEntry = z.infer<typeof LiveSessionEntry>;
+
+/** `.flash/live-session.json`. */
+export const LiveSessionFile = z.object({ version: z.literal(1), sessions: z.array(LiveSessionEntry) });
+export type LiveSessionFile = z.infer<typeof LiveSessionFile>;
+
+/** Path of the session file of a project. */
+export function liveSessionPath(root: string): string {
+  return join(root, ".flash", "live-session.json");
+}
+
+/**
+ * Reads the session file; a missing file is an empty list, and so is one that does not match the
+ * schema (reported through `onInvalid`), since it only serves to clean up after crashed sessions.
+ */
+export async function readLiveSessions(
+  root: string,
+  onInvalid: (message: string) => void = () => {},
+): Promise<LiveSessionEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(liveSessionPath(root), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  try {
+    const parsed = LiveSessionFile.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data.sessions;
+    onInvalid(
+      `${liveSessionPath(root)} is not a valid session list (${parsed.error.issues[0]?.message}); ignoring it.`,
+    );
+  } catch (err) {
+    onInvalid(`${liveSessionPath(root)} is not JSON (${(err as Error).message}); ignoring it.`);
+  }
+  return [];
+}
+
+/** Replaces the session list (written aside and renamed, so a crash never leaves half a file). */
+export async function writeLiveSessions(root: string, sessions: LiveSessionEntry[]): Promise<void> {
+  const file = liveSessionPath(root);
+  await mkdir(join(root, ".flash"), { recursive: true });
+  const body: LiveSessionFile = { version: 1, sessions };
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/**
+ * Applies `change` to the stored list of sessions (read, change, write), so concurrent sessions in
+ * one project keep each other's entries.
+ */
+export async function updateLiveSessions(
+  root: string,
+  change: (sessions: LiveSessionEntry[]) => LiveSessionEntry[],
+): Promise<void> {
+  await writeLiveSessions(root, change(await readLiveSessions(root)));
+}
+
+/** True when a process with this id runs (signal 0 checks without sending anything). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

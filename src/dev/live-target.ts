@@ -1,0 +1,177 @@
+import { createHash } from "node:crypto";
+import type { ControlPlane } from "../cloud/control-plane.ts";
+import { callEndpoint } from "../cloud/queue-call.ts";
+import type { QueueClient } from "../cloud/queue-client.ts";
+import type { ScannedResource } from "../scan/types.ts";
+import type { CallOptions } from "../sdk/remote.ts";
+import type { ExecutionTarget, QbJob } from "./execution.ts";
+import { liveEndpointInput } from "./live-endpoint.ts";
+import {
+  isProcessAlive,
+  type LiveEndpointEntry,
+  type LiveSessionEntry,
+  readLiveSessions,
+  updateLiveSessions,
+} from "./live-session.ts";
+
+interface Provisioned {
+  /** Hash of the endpoint input, to update the endpoint when the config changes on reload. */
+  inputHash: string;
+  endpoint: Promise<LiveEndpointEntry>;
+}
+
+/**
+ * Runs QB calls as live jobs (SPEC section 5) on endpoints this session provisions on first use,
+ * named `live-<name>-<session id>`, on RunPod or on an emulator (the embedded one under `--local`).
+ * The session's endpoints are recorded in `.flash/live-session.json` as they are created, so a
+ * session killed hard has its orphans removed by the next one.
+ */
+export class LiveTarget implements ExecutionTarget {
+  private readonly provisioned = new Map<string, Provisioned>();
+  private readonly created: LiveEndpointEntry[] = [];
+
+  constructor(
+    readonly executesOn: string,
+    private readonly options: {
+      root: string;
+      sessionId: string;
+      controlPlane: ControlPlane;
+      queue: QueueClient;
+      /** True for the emulator embedded in this process. */
+      embedded: boolean;
+      log(line: string): void;
+      /** Stops what the target runs besides endpoints (the embedded emulator). */
+      onClose?: () => Promise<void>;
+    },
+  ) {}
+
+  /**
+   * Removes the endpoints of earlier sessions of this project that died without cleaning up (their
+   * process is gone) on the same account, and records this session.
+   */
+  async start(): Promise<void> {
+    const { root, controlPlane } = this.options;
+    const graphqlUrl = controlPlane.urls.graphql;
+    const sessions = await readLiveSessions(root, (m) => this.options.log(m));
+    const orphans = sessions.filter((s) => !isProcessAlive(s.pid));
+    for (const orphan of orphans) {
+      if (orphan.embedded || orphan.graphqlUrl !== graphqlUrl) continue;
+      for (const endpoint of orphan.endpoints) {
+        try {
+          await this.removeEndpoint(endpoint);
+          this.options.log(`Removed live endpoint ${endpoint.name} left by session ${orphan.sessionId}.`);
+        } catch (err) {
+          this.options.log(
+            `Could not remove orphaned live endpoint ${endpoint.name}: ${(err as Error).message}`,
+          );
+        }
+      }
+    }
+    const gone = new Set(
+      orphans.filter((o) => o.embedded || o.graphqlUrl === graphqlUrl).map((o) => o.sessionId),
+    );
+    await updateLiveSessions(root, (list) => [
+      ...list.filter((s) => !gone.has(s.sessionId)),
+      this.sessionEntry(),
+    ]);
+  }
+
+  async run(job: QbJob, call: CallOptions | undefined): Promise<unknown> {
+    const endpoint = await this.endpointFor(job.resource);
+    const input = {
+      __flash__: {
+        v: 1,
+        function: job.functionName,
+        file: job.resource.file,
+        bundle: { sha256: job.bundle.sha256, code: job.bundle.code },
+        dependencies: job.dependencies,
+        systemDependencies: job.systemDependencies,
+      },
+      input: job.input,
+    };
+    return callEndpoint(this.options.queue, endpoint.id, input, {
+      timeoutMs: call?.timeoutMs,
+      signal: call?.signal,
+      label: endpoint.name,
+    });
+  }
+
+  /** The resource's live endpoint: created on first use, updated when its config changed. */
+  private endpointFor(resource: ScannedResource): Promise<LiveEndpointEntry> {
+    const input = liveEndpointInput(resource, this.options.sessionId);
+    const inputHash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
+    const known = this.provisioned.get(resource.resourceName);
+    if (known && known.inputHash === inputHash) return known.endpoint;
+    const endpoint = (async () => {
+      const previous = known ? await known.endpoint.catch(() => undefined) : undefined;
+      if (previous) {
+        const saved = await this.options.controlPlane.saveEndpoint({ ...input, id: previous.id });
+        return { id: saved.id, name: saved.name };
+      }
+      const saved = await this.options.controlPlane.saveEndpoint(input);
+      const entry = { id: saved.id, name: saved.name };
+      this.created.push(entry);
+      await updateLiveSessions(this.options.root, (list) => [
+        ...list.filter((s) => s.sessionId !== this.options.sessionId),
+        this.sessionEntry(),
+      ]);
+      this.options.log(`Provisioned live endpoint ${entry.name} (${entry.id}).`);
+      return entry;
+    })();
+    // A failed provisioning is retried by the next call.
+    endpoint.catch(() => {
+      if (this.provisioned.get(resource.resourceName)?.endpoint === endpoint) {
+        this.provisioned.delete(resource.resourceName);
+      }
+    });
+    this.provisioned.set(resource.resourceName, { inputHash, endpoint });
+    return endpoint;
+  }
+
+  private sessionEntry(): LiveSessionEntry {
+    return {
+      sessionId: this.options.sessionId,
+      pid: process.pid,
+      graphqlUrl: this.options.controlPlane.urls.graphql,
+      embedded: this.options.embedded,
+      startedAt: new Date().toISOString(),
+      endpoints: [...this.created],
+    };
+  }
+
+  private async removeEndpoint(endpoint: LiveEndpointEntry): Promise<void> {
+    const { controlPlane } = this.options;
+    try {
+      await controlPlane.deleteEndpoint(endpoint.id);
+    } catch (err) {
+      // Already gone counts as removed.
+      if ((await controlPlane.getEndpoint(endpoint.id).catch(() => "unknown")) !== undefined) throw err;
+    }
+    // The inline template carries the endpoint's name; it is of no use without it.
+    await controlPlane.deleteTemplate(endpoint.name).catch(() => {});
+  }
+
+  /** Removes exactly the endpoints this session created, then stops the embedded emulator. */
+  async close(): Promise<string[]> {
+    const lines: string[] = [];
+    await Promise.allSettled([...this.provisioned.values()].map((p) => p.endpoint));
+    for (const endpoint of this.created) {
+      try {
+        await this.removeEndpoint(endpoint);
+        lines.push(`Removed live endpoint ${endpoint.name}`);
+      } catch (err) {
+        lines.push(
+          `Could not remove live endpoint ${endpoint.name} (${endpoint.id}): ${(err as Error).message}`,
+        );
+      }
+    }
+    const failed = new Set(lines.filter((l) => l.startsWith("Could not")).map((l) => l));
+    await updateLiveSessions(this.options.root, (list) =>
+      failed.size > 0
+        ? list // keep the record so the next session retries
+        : list.filter((s) => s.sessionId !== this.options.sessionId),
+    ).catch(() => {});
+    await this.options.onClose?.();
+    return lines;
+  }
+}
