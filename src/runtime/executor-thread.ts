@@ -1,6 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { parentPort } from "node:worker_threads";
 import { describeError, outputJson, resolveExport } from "./call-export.ts";
+import { installDeployedDispatcher } from "./deployed-dispatcher.ts";
 import type { ExecutorReply, ExecutorTask } from "./executor-protocol.ts";
 
 /**
@@ -11,6 +12,7 @@ import type { ExecutorReply, ExecutorTask } from "./executor-protocol.ts";
 export function runExecutorThread(): void {
   const port = parentPort;
   if (!port) throw new Error("the executor must run in a worker thread");
+  installDeployedDispatcher();
   port.on("message", (msg: ExecutorTask) => {
     if (msg?.type !== "run") return;
     void run(msg).then((reply) => port.postMessage(reply));

@@ -3,6 +3,7 @@ import { pathToFileURL } from "node:url";
 import { LB_PAYLOAD_LIMIT } from "../shared/schemas/job.ts";
 import { loadDeployedCode } from "./artifact.ts";
 import { describeError, resolveExport, type UserFunction } from "./call-export.ts";
+import { installDeployedDispatcher } from "./deployed-dispatcher.ts";
 import type { WorkerEnv } from "./env.ts";
 
 interface Route {
@@ -58,6 +59,7 @@ export async function startLbWorker(env: WorkerEnv, log: (line: string) => void)
       resourceName: env.resourceName,
       log,
     });
+    installDeployedDispatcher();
     const mod = (await import(pathToFileURL(code.modulePath).href)) as Record<string, unknown>;
     routes = code.resource.functions.map((f) => {
       if (!f.method || !f.path) throw new Error(`manifest function "${f.name}" has no http_method/http_path`);

@@ -101,7 +101,12 @@ export function parseManifestResource(manifest: unknown, name: string): Manifest
       `manifest resource "${name}": functions[${i}] is neither a name nor {name, http_method, http_path}`,
     );
   });
-  const deps = Array.isArray(r.dependencies) ? r.dependencies.filter((d) => typeof d === "string") : [];
+  const listed = Array.isArray(r.dependencies)
+    ? r.dependencies
+    : isObject(r.config)
+      ? r.config.dependencies
+      : [];
+  const deps = Array.isArray(listed) ? listed.filter((d) => typeof d === "string") : [];
   return { name, isLoadBalanced: r.is_load_balanced === true, functions, dependencies: deps as string[] };
 }
 
