@@ -34,11 +34,45 @@ program
 
 program
   .command("build")
-  .description("Scan the project and write .flash/manifest.json")
+  .description("Scan and bundle the project: .flash/manifest.json and .flash/artifact.tar.gz")
   .argument("[dir]", "project folder", ".")
   .action(async (dir: string) => {
     const { buildCommand } = await import("./commands/build.ts");
     await buildCommand(dir);
+  });
+
+program
+  .command("deploy")
+  .description("Build and deploy: one RunPod endpoint per file, created or updated in place")
+  .option("--env <name>", "environment: endpoints are named <name>-<env> outside production", "production")
+  .argument("[dir]", "project folder", ".")
+  .action(async (dir: string, opts: { env?: string }) => {
+    const { deployCommand } = await import("./commands/deploy.ts");
+    await deployCommand(dir, opts);
+  });
+
+program
+  .command("undeploy")
+  .description(
+    "Remove what flash deploy created for an environment (or, with --live, orphaned live endpoints)",
+  )
+  .option("--env <name>", "environment to remove", "production")
+  .option("--live", "remove the live endpoints of flash run sessions that stopped without cleaning up")
+  .option("-y, --yes", "do not ask for confirmation")
+  .argument("[dir]", "project folder", ".")
+  .action(async (dir: string, opts: { env?: string; live?: boolean; yes?: boolean }) => {
+    const { undeployCommand } = await import("./commands/undeploy.ts");
+    await undeployCommand(dir, opts);
+  });
+
+program
+  .command("login")
+  .description("Store your RunPod API key in ~/.runpod/config.toml (read from stdin, input hidden)")
+  .option("--api-key <key>", "the key (prefer stdin: command-line arguments are visible to other users)")
+  .option("--no-verify", "save without checking the key against RunPod")
+  .action(async (opts: { apiKey?: string; verify?: boolean }) => {
+    const { loginCommand } = await import("./commands/login.ts");
+    await loginCommand(opts);
   });
 
 program
