@@ -87,8 +87,12 @@ export interface ServerlessOptions {
   executionTimeoutMs?: number;
   /** RunPod FlashBoot (faster cold starts). @default true */
   flashboot?: boolean;
-  /** Environment variables set on every worker. Only these reach the endpoint; `.env` is not copied. */
-  env?: Readonly<Record<string, string>>;
+  /**
+   * Environment variables set on every worker. Only these reach the endpoint; `.env` is not copied.
+   * `process.env.X` values are read at deploy time; an `undefined` value (X unset where the config is
+   * evaluated, e.g. in another endpoint's worker that imports this file to call it) is left out.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** A network volume mounted at `/runpod-volume`. */
   networkVolume?: NetworkVolume;
   /** Data centers the workers may run in. @default any */
@@ -372,6 +376,7 @@ function checkEnv(where: string, value: unknown): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, v] of Object.entries(value)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw invalid(where, `env key`, key, "a valid variable name");
+    if (v === undefined) continue;
     if (typeof v !== "string") throw invalid(where, `env.${key}`, v, "a string");
     env[key] = v;
   }
