@@ -6,6 +6,7 @@
 // Each server runs in its own process; load comes from a separate keep-alive client process.
 // Usage: node bench/devserver.mjs [--seconds 5] [--connections 32]
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,13 +119,35 @@ console.log(JSON.stringify({ ok, bad, rps: ok / ((Date.now() - t0) / 1000) }));
 agent.destroy();
 `;
 
+const WRK = ["/usr/bin/wrk", "/usr/local/bin/wrk"].find((p) => existsSync(p));
+
 async function load(url, body, method = "POST") {
-  // Warm-up, then the measured run.
+  // Warm-up (JIT, keep-alive sockets), then the measured run.
   await runLoad(url, body, method, 1);
   return runLoad(url, body, method, SECONDS);
 }
 
+/** wrk when installed (a C client drives a server harder than a Node one on 2 cores), else Node. */
 async function runLoad(url, body, method, seconds) {
+  if (WRK) {
+    const script = join(tmpdir(), `flash-bench-${process.pid}.lua`);
+    await writeFile(
+      script,
+      `wrk.method = ${JSON.stringify(method)}\n` +
+        (body
+          ? `wrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`
+          : ""),
+    );
+    const child = spawn(WRK, ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "-s", script, url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+    await new Promise((r) => child.on("exit", r));
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+    const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    return { rps, bad, client: "wrk" };
+  }
   const child = spawnTracked([
     "--input-type=module",
     "-e",
@@ -132,7 +155,7 @@ async function runLoad(url, body, method, seconds) {
     JSON.stringify([url, body, seconds, CONNECTIONS, method]),
   ]);
   await new Promise((r) => child.on("exit", r));
-  return JSON.parse(child.output().trim().split("\n").pop());
+  return { ...JSON.parse(child.output().trim().split("\n").pop()), client: "node" };
 }
 
 const BARE = `
@@ -205,13 +228,21 @@ try {
   const payload = JSON.stringify({ text: "hello", n: 42, tags: ["a", "b"] });
   const bare = spawnTracked(["--input-type=module", "-e", BARE]);
   const bareUrl = await waitForUrl(bare, /bare (http:\/\/\S+)/);
-  const bareResult = await load(`${bareUrl}/echo`, payload);
+  // Alternate the two and keep each one's best round: the machine is shared, and a burst of other
+  // work during one round should not decide the ratio.
+  let bareResult = { rps: 0, bad: 0, client: "" };
+  let lbResult = { rps: 0, bad: 0, client: "" };
+  for (let round = 0; round < 2; round++) {
+    const b = await load(`${bareUrl}/echo`, payload);
+    if (b.rps > bareResult.rps) bareResult = b;
+    const l = await load(`${url}/api/r0/echo`, payload);
+    if (l.rps > lbResult.rps) lbResult = l;
+  }
   await stop(bare);
-  const lbResult = await load(`${url}/api/r0/echo`, payload);
   const ratio = lbResult.rps / bareResult.rps;
   report(
     "LB route throughput vs bare node:http echo",
-    `${lbResult.rps.toFixed(0)} vs ${bareResult.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (${CONNECTIONS} connections, ${SECONDS} s; errors ${lbResult.bad}/${bareResult.bad})`,
+    `${lbResult.rps.toFixed(0)} vs ${bareResult.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (${lbResult.client}, ${CONNECTIONS} connections, ${SECONDS} s, best of 2; errors ${lbResult.bad}/${bareResult.bad})`,
     "≥ 70%",
     ratio >= 0.7,
   );
@@ -233,7 +264,7 @@ try {
     const qb = await load(`${url}/workers/w0/run_sync`, JSON.stringify({ input: { n: 1 } }));
     report(
       "QB run_sync through a warm local worker",
-      `${qb.rps.toFixed(0)} req/s (errors ${qb.bad})`,
+      `${qb.rps.toFixed(0)} req/s (${qb.client}, ${CONNECTIONS} connections; errors ${qb.bad})`,
       "≥ 2000 req/s",
       qb.rps >= 2000,
     );

@@ -45,8 +45,13 @@ export interface DevServerOptions {
   port: number;
   /** Watch files and reload on change. */
   reload: boolean;
-  /** Creates the execution target of QB calls, once the project is known to be valid. */
+  /**
+   * Creates the execution target of QB calls. Called once the server listens, so start-up does not
+   * wait for an emulator or the RunPod API; QB calls wait for it instead.
+   */
   createTarget(context: TargetContext): Promise<ExecutionTarget>;
+  /** Where QB functions execute, for the startup table (`local workers`, `RunPod (live endpoints)`). */
+  executesOn: string;
   /** Discovery; injected so the CLI loads the scanner lazily and tests can hand-make scans. */
   scan(root: string): Promise<ScanResult>;
   /** Progress and tables (stdout). */
@@ -100,12 +105,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const jobs = new JobStore();
   // Stack traces of user code point at the .ts files, not at the bundles.
   process.setSourceMapsEnabled(true);
+  // FLASH_DEBUG_TIMING=1 reports how long each start-up phase took (for tuning start-up time).
+  const started = performance.now();
+  const phase = process.env.FLASH_DEBUG_TIMING
+    ? (name: string) => options.warn(`timing: ${name} at ${(performance.now() - started).toFixed(0)} ms`)
+    : () => {};
+  phase(`start (process up ${performance.now().toFixed(0)} ms)`);
 
   const scan = await scanOrThrow(options.scan, root);
+  phase("scanned");
   for (const w of scan.warnings) options.warn(formatWarning(w));
   await mkdir(join(root, ".flash"), { recursive: true });
   await rm(join(root, ".flash", "dev"), { recursive: true, force: true });
   await ensureGitignored(root);
+  phase(".flash ready");
 
   let current: Generation = {
     id: 1,
@@ -116,7 +129,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const bundles = new WorkerBundles(root, (file, err) =>
     options.warn(`${file}: QB code not re-bundled, jobs keep the last good code: ${messageOf(err)}`),
   );
-  let target: ExecutionTarget | undefined;
+  let target: Promise<ExecutionTarget> | undefined;
   const dispatcher = new DevDispatcher({
     resourceOf: (file) => current.scan.resources.find((r) => r.file === file),
     bundleOf: (file) => bundles.get(file),
@@ -151,32 +164,29 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
 
   const fastifyLoaded = loadFastify();
-  const [handlers, createdTarget] = await Promise.all([
-    loadLbHandlers({ root, scan, generation: 1, sdkEntry }),
-    options.createTarget({
-      root,
-      sessionId,
-      sdkEntry,
-      scan: () => current.scan,
-      log: options.log,
-      workerLog: options.workerLog ?? options.log,
+  const [handlers] = await Promise.all([
+    loadLbHandlers({ root, scan, generation: 1, sdkEntry }).then((h) => {
+      phase("LB modules loaded");
+      return h;
     }),
-    fastifyLoaded,
+    fastifyLoaded.then((f) => {
+      phase("fastify loaded");
+      return f;
+    }),
   ]).catch(async (err) => {
     setDispatcher(undefined);
     throw err;
   });
-  target = createdTarget;
   current.handlers = handlers;
   bundles.refresh(scan);
   const [{ listener }] = await Promise.all([buildApp(current), writeServerFile(root, scan, current.routes)]);
+  phase("app built");
   let currentDocs = docsOf(current.routes);
   const host = new HttpHost(listener, currentDocs);
   let port: number;
   try {
     port = await host.listen(options.host, options.port);
   } catch (err) {
-    await target.close().catch(() => []);
     setDispatcher(undefined);
     throw err;
   }
@@ -184,7 +194,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
   const portNote =
     options.port !== 0 && port !== options.port ? `Port ${options.port} is taken; using ${port}.` : undefined;
-  options.log(startupTable({ url, routes: current.routes, executesOn: target.executesOn, portNote }));
+  options.log(startupTable({ url, routes: current.routes, executesOn: options.executesOn, portNote }));
+  target = options.createTarget({
+    root,
+    sessionId,
+    sdkEntry,
+    scan: () => current.scan,
+    log: options.log,
+    workerLog: options.workerLog ?? options.log,
+  });
+  target.then(
+    () => phase("target started"),
+    (err) => options.warn(`QB functions cannot run: ${messageOf(err)}`),
+  );
   // Build the docs app once start-up is over, so /docs is ready when opened without delaying /ping.
   const warmDocs = setTimeout(() => {
     void currentDocs().catch(() => {});
@@ -289,10 +311,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     close: () => {
       closing ??= (async () => {
         await watcher?.close();
-        const removed = await target.close().catch((err) => {
-          options.warn(`cleanup: ${messageOf(err)}`);
-          return [] as string[];
-        });
+        // A target that failed to start has nothing to clean up (its error was reported then).
+        const started = await target?.catch(() => undefined);
+        const removed = started
+          ? await started.close().catch((err) => {
+              options.warn(`cleanup: ${messageOf(err)}`);
+              return [] as string[];
+            })
+          : [];
         await host.close();
         setDispatcher(undefined);
         delete globals[REGISTER_QB_MODULE];

@@ -23,7 +23,7 @@ export class DevDispatcher implements Dispatcher {
     private readonly deps: {
       resourceOf(file: string): ScannedResource | undefined;
       bundleOf(file: string): Promise<WorkerBundle>;
-      target(): ExecutionTarget;
+      target(): Promise<ExecutionTarget>;
     },
   ) {}
 
@@ -61,8 +61,8 @@ export class DevDispatcher implements Dispatcher {
       throw new FlashError("CONFIG_INVALID", `${file} no longer exports a remote function ${name}.`);
     }
     assertJsonSafe(input, `the input of ${name}()`);
-    const bundle = await this.deps.bundleOf(file);
-    return this.deps.target().run(
+    const [bundle, target] = await Promise.all([this.deps.bundleOf(file), this.deps.target()]);
+    return target.run(
       {
         resource,
         functionName: name,

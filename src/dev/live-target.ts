@@ -4,6 +4,7 @@ import { callEndpoint } from "../cloud/queue-call.ts";
 import type { QueueClient } from "../cloud/queue-client.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
+import type { EndpointInput } from "../shared/schemas/control-plane.ts";
 import type { ExecutionTarget, QbJob } from "./execution.ts";
 import { liveEndpointInput } from "./live-endpoint.ts";
 import {
@@ -29,6 +30,7 @@ interface Provisioned {
 export class LiveTarget implements ExecutionTarget {
   private readonly provisioned = new Map<string, Provisioned>();
   private readonly created: LiveEndpointEntry[] = [];
+  private readonly inputs = new WeakMap<ScannedResource, { input: EndpointInput; inputHash: string }>();
 
   constructor(
     readonly executesOn: string,
@@ -98,8 +100,14 @@ export class LiveTarget implements ExecutionTarget {
 
   /** The resource's live endpoint: created on first use, updated when its config changed. */
   private endpointFor(resource: ScannedResource): Promise<LiveEndpointEntry> {
-    const input = liveEndpointInput(resource, this.options.sessionId);
-    const inputHash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
+    // A scan's resource objects never change, so the input is computed once per scan, not per call.
+    let wanted = this.inputs.get(resource);
+    if (!wanted) {
+      const input = liveEndpointInput(resource, this.options.sessionId);
+      wanted = { input, inputHash: createHash("sha256").update(JSON.stringify(input)).digest("hex") };
+      this.inputs.set(resource, wanted);
+    }
+    const { input, inputHash } = wanted;
     const known = this.provisioned.get(resource.resourceName);
     if (known && known.inputHash === inputHash) return known.endpoint;
     const endpoint = (async () => {

@@ -69,7 +69,8 @@ describe("flash run --live against flash emulator", () => {
 
     const second = runFlash(dir, ["run", "--live", "--port", "0", "--no-reload"], env());
     await second.url(60_000);
-    expect(second.stdout).toContain(`Removed live endpoint ${orphan[0]} left by session`);
+    // Orphans are removed as the session's target starts, just after the server listens.
+    await second.waitFor(new RegExp(`Removed live endpoint ${orphan[0]} left by session`), 30_000);
     expect(await names()).toEqual(["not-mine"]);
     expect(await second.stop()).toBe(0);
     expect(await names()).toEqual(["not-mine"]);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type DevServer, startDevServer } from "../../dev/dev-server.ts";
-import { createExecutionTarget, type TargetMode } from "../../dev/targets.ts";
+import type { TargetMode } from "../../dev/targets.ts";
 import { FlashError } from "../../shared/errors.ts";
 
 /** Options of `flash run` as commander hands them over. */
@@ -74,7 +74,10 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
     port,
     reload: opts.reload !== false,
     scan: scanProject,
-    createTarget: (context) => createExecutionTarget(mode, context),
+    executesOn: await executesOnFor(mode),
+    // Loaded when used: the RunPod client and emulator are not needed to serve /ping.
+    createTarget: async (context) =>
+      (await import("../../dev/targets.ts")).createExecutionTarget(mode, context),
     log: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
     warn: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
   });
@@ -86,4 +89,17 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
   // Local workers, the watcher and keep-alive sockets are closed; exit now rather than wait for a
   // stray handle in user code (a timer an LB module started) to let the loop end.
   process.exit(0);
+}
+
+/**
+ * The startup table's "QB functions execute on" for a mode. For `live` it also checks that a key is
+ * configured (unless `RUNPOD_API_URL` points at an emulator), so a missing key fails at start-up.
+ */
+async function executesOnFor(mode: TargetMode): Promise<string> {
+  if (mode === "local") return "local workers";
+  const apiUrl = process.env.RUNPOD_API_URL?.trim();
+  if (apiUrl) return `the RunPod emulator at ${apiUrl.replace(/\/+$/, "")} (live endpoints)`;
+  const { requireApiKey } = await import("../../cloud/credentials.ts");
+  await requireApiKey();
+  return "RunPod (live endpoints)";
 }
