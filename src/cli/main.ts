@@ -79,8 +79,12 @@ program
   .command("run")
   .alias("dev")
   .description("Serve the project locally: one route per remote function, hot reload")
-  .option("--port <port>", "port to listen on (the next free one if taken)", "8888")
-  .option("--host <host>", "interface to bind", "127.0.0.1")
+  .addOption(
+    new Option("--port <port>", "port to listen on (the next free one if taken)")
+      .env("FLASH_PORT")
+      .default("8888"),
+  )
+  .addOption(new Option("--host <host>", "interface to bind").env("FLASH_HOST").default("127.0.0.1"))
   .addOption(new Option("--local", "run QB functions on local workers (embedded emulator)").conflicts("live"))
   .addOption(new Option("--live", "run QB functions on RunPod (needs RUNPOD_API_KEY)").conflicts("local"))
   .option("--no-reload", "do not watch files")
