@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BuildFailure, build, type Message, type Plugin } from "esbuild";
 import { FlashError } from "../shared/errors.ts";
@@ -108,23 +108,31 @@ function sdkAliasPlugin(sdkEntry: string): Plugin {
 }
 
 /**
- * Appends to each QB file a self-import and a call reporting its namespace, so the dev server can
- * map a QB stub's metadata back to its file and export name (the stub itself knows neither).
+ * Prepares project files for the dev server's bundles:
+ * - `import.meta.url`, `.filename` and `.dirname` name the source file, not the bundle in
+ *   `.flash/dev/`, so code reading files next to itself works as it would unbundled;
+ * - each QB file gets a self-import and a call reporting its namespace, so the dev server can map a
+ *   QB stub's metadata back to its file and export name (the stub itself knows neither).
  */
 function registerPlugin(qbFiles: ReadonlyMap<string, string>): Plugin {
   return {
-    name: "flash-register-qb",
+    name: "flash-dev-source",
     setup(b) {
       b.onLoad({ filter: /\.(m?ts|m?js)$/ }, async (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
         const relative = qbFiles.get(args.path);
-        if (relative === undefined) return undefined;
-        const source = await readFile(args.path, "utf8");
+        let source = await readFile(args.path, "utf8");
+        if (relative === undefined && !source.includes("import.meta")) return undefined;
         const loader = /\.m?ts$/.test(args.path) ? "ts" : "js";
-        const self = JSON.stringify(`./${basename(args.path)}`);
-        return {
-          loader,
-          contents: `${source}\n;import * as __flashSelf from ${self};\nglobalThis[Symbol.for("runpod-flash.dev.registerModule")]?.(${JSON.stringify(relative)}, __flashSelf);\n`,
-        };
+        source = source
+          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
+          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)));
+        if (relative !== undefined) {
+          const self = JSON.stringify(`./${basename(args.path)}`);
+          source += `\n;import * as __flashSelf from ${self};\nglobalThis[Symbol.for("runpod-flash.dev.registerModule")]?.(${JSON.stringify(relative)}, __flashSelf);\n`;
+        }
+        return { loader, contents: source };
       });
     },
   };

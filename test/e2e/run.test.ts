@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +121,43 @@ describe("flash run, project edge cases", () => {
     expect(res.body).toMatchObject({ status: "COMPLETED", output: { greeting: "Hello, Ada!" } });
     expect(await flash.stop()).toBe(0);
     expect(flash.stdout).toContain("Server stopped.");
+  });
+
+  it("resolves a project's own node_modules (LB and QB) and keeps import.meta.url on the source", async () => {
+    dir = await copyFixture("run-single");
+    const dep = join(dir, "node_modules", "tiny-dep");
+    await mkdir(dep, { recursive: true });
+    await writeFile(
+      join(dep, "package.json"),
+      JSON.stringify({ name: "tiny-dep", type: "module", exports: "./index.js" }),
+    );
+    await writeFile(join(dep, "index.js"), "export const shout = (s) => s.toUpperCase() + '!';\n");
+    await writeFile(join(dir, "greeting.txt"), "hello from a file");
+    await writeFile(
+      join(dir, "api.ts"),
+      `import { readFile } from "node:fs/promises";
+import { CpuLiveLoadBalancer, remote } from "runpod-flash";
+import { shout } from "tiny-dep";
+import { loud } from "./loud";
+const api = new CpuLiveLoadBalancer({ name: "api" });
+export const read = remote(api, { method: "GET", path: "/read" }, async () => ({
+  text: shout(await readFile(new URL("./greeting.txt", import.meta.url), "utf8")),
+  viaQb: await loud({ word: "qb" }),
+}));
+`,
+    );
+    await writeFile(
+      join(dir, "loud.ts"),
+      `import { CpuLiveServerless, remote } from "runpod-flash";
+import { shout } from "tiny-dep";
+const cpu = new CpuLiveServerless({ name: "loud" });
+export const loud = remote(cpu, async (input: { word: string }) => shout(input.word));
+`,
+    );
+    const flash = runFlash(dir, ["run", "--port", "0", "--no-reload"]);
+    const url = await flash.url(60_000);
+    const res = await request(`${url}/api/read`);
+    expect(res.body).toEqual({ text: "HELLO FROM A FILE!", viaQb: "QB!" });
   });
 
   it("exits 1 with usage when the project has no remote functions", async () => {
