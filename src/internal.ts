@@ -4,3 +4,4 @@
  */
 export { createManifest } from "./build/manifest.ts";
 export { routesOf, scanProject } from "./scan/index.ts";
+export { buildProject } from "./build/build-project.ts";
