@@ -82,7 +82,9 @@ export async function bundleForWorker(options: {
       sourcemap: "inline",
       sourcesContent: false,
       logLevel: "silent",
-      outdir: "out",
+      // Nothing is written; the project root as output folder makes the source map name files by
+      // their project-relative path (`gpu_worker.ts`), which is what a remote stack should show.
+      outdir: options.root,
     });
     const code = result.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
     return { code, sha256: createHash("sha256").update(code).digest("hex") };
