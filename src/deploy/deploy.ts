@@ -86,24 +86,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const fingerprints = await codeFingerprints(o.build);
   let changed = false;
 
-  // App and environment.
+  // App and environment as they are; created only after the checks below pass.
   let app = await cp.getFlashAppByName(appName);
-  if (!app) {
-    const created = await cp.createFlashApp(appName);
-    o.progress(`Created flash app ${appName}`);
-    app = { id: created.id, name: created.name, flashEnvironments: [] };
-    changed = true;
-  }
   let environment =
-    app.flashEnvironments?.find((e) => e.name === o.environment) ??
-    (await cp.getFlashEnvironmentByName({ flashAppId: app.id, name: o.environment }));
-  if (!environment) {
-    const created = await cp.createFlashEnvironment({ flashAppId: app.id, name: o.environment });
-    o.progress(`Created environment ${o.environment}`);
-    environment = { id: created.id, name: created.name };
-    changed = true;
-  }
-  const envId = environment.id;
+    app &&
+    (app.flashEnvironments?.find((e) => e.name === o.environment) ??
+      (await cp.getFlashEnvironmentByName({ flashAppId: app.id, name: o.environment })));
 
   // What the account has, read once.
   const [allEndpoints, allTemplates] = await Promise.all([cp.listEndpoints(), cp.listTemplates()]);
@@ -114,7 +102,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   for (const r of resources) {
     const name = names.get(r.resourceName)!;
     const sameName = allEndpoints.filter((e) => e.name === name);
-    const ours = sameName.filter((e) => e.flashEnvironmentId === envId);
+    const ours = sameName.filter((e) => environment && e.flashEnvironmentId === environment.id);
     if (ours.length === 0 && sameName.length > 0) {
       throw new FlashError(
         "RUNPOD_API",
@@ -128,6 +116,20 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     // Same name twice in our environment (two deploys racing): keep one, remove the rest.
     extras.push(...ours.slice(1));
   }
+
+  if (!app) {
+    const created = await cp.createFlashApp(appName);
+    o.progress(`Created flash app ${appName}`);
+    app = { id: created.id, name: created.name, flashEnvironments: [] };
+    changed = true;
+  }
+  if (!environment) {
+    const created = await cp.createFlashEnvironment({ flashAppId: app.id, name: o.environment });
+    o.progress(`Created environment ${o.environment}`);
+    environment = { id: created.id, name: created.name };
+    changed = true;
+  }
+  const envId = environment.id;
 
   // The artifact: uploaded and activated unless the environment already runs it.
   let uploaded = false;
