@@ -2,7 +2,7 @@
 // job round trip through the emulator, each beside a bare node:http echo server measured in the same
 // run. Run `node scripts/build.mjs` first; this drives the built CLI (`flash emulator`) from dist/.
 //
-//   node bench/worker.mjs [--seconds 5] [--clients 8] [--cold 5] [--json]
+//   node bench/worker.mjs [--seconds 5] [--clients 8] [--cold 5] [--workers 1] [--concurrency 2] [--json]
 //
 // Also importable: `import { runWorkerBench } from "./bench/worker.mjs"` resolves with the figures.
 import { spawn } from "node:child_process";
@@ -161,7 +161,13 @@ async function createEndpoint(url, name, fields) {
 }
 
 /** Runs the benchmark; resolves with the figures (ms, jobs/s). */
-export async function runWorkerBench({ seconds = 5, clients = 8, cold = 5 } = {}) {
+export async function runWorkerBench({
+  seconds = 5,
+  clients = 8,
+  cold = 5,
+  workers = 1,
+  concurrency = 2,
+} = {}) {
   if (!existsSync(join(root, "dist", "runtime", "worker.js"))) {
     throw new Error("dist/ is missing: run `node scripts/build.mjs` first");
   }
@@ -208,8 +214,8 @@ export async function runWorkerBench({ seconds = 5, clients = 8, cold = 5 } = {}
 
     // Warm: one endpoint, workers already up, `clients` concurrent runsync loops.
     const warmId = await createEndpoint(url, "warm", {
-      workersMax: 2,
-      env: [{ key: "FLASH_WORKER_CONCURRENCY", value: "4" }],
+      workersMax: workers,
+      env: [{ key: "FLASH_WORKER_CONCURRENCY", value: String(concurrency) }],
     });
     let n = 0;
     const warmSend = async () => {
@@ -234,7 +240,7 @@ export async function runWorkerBench({ seconds = 5, clients = 8, cold = 5 } = {}
 
     return {
       coldStartMs: { flash: median(coldFlash), bare: median(coldBare), samples: cold },
-      warm: { flash: warmFlash, bare: warmBare, clients, seconds },
+      warm: { flash: warmFlash, bare: warmBare, clients, seconds, workers, concurrency },
     };
   } finally {
     for (const c of bare) await stop(c);
@@ -256,7 +262,7 @@ function printTable(r) {
       ok(r.coldStartMs.flash < TARGETS.coldStartMs),
     ],
     [
-      `warm round trip, ${r.warm.clients} clients (median)`,
+      `warm round trip, ${r.warm.clients} clients, ${r.warm.workers}×${r.warm.concurrency} slots (median)`,
       `${f(r.warm.flash.median, 2)} ms`,
       `${f(r.warm.bare.median, 2)} ms`,
       `< ${TARGETS.warmMedianMs} ms`,
@@ -284,6 +290,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     seconds: arg("seconds", 5),
     clients: arg("clients", 8),
     cold: arg("cold", 5),
+    workers: arg("workers", 1),
+    concurrency: arg("concurrency", 2),
   });
   if (process.argv.includes("--json")) console.log(JSON.stringify(result, null, 2));
   else printTable(result);

@@ -20,9 +20,16 @@ export function runExecutorThread(): void {
   port.postMessage({ type: "ready" } satisfies ExecutorReply);
 }
 
+/** Modules already imported, by path: skips the ESM loader's resolve step on every warm job. */
+const modules = new Map<string, Record<string, unknown>>();
+
 async function run(task: ExecutorTask): Promise<ExecutorReply> {
   try {
-    const mod = (await import(pathToFileURL(task.modulePath).href)) as Record<string, unknown>;
+    let mod = modules.get(task.modulePath);
+    if (!mod) {
+      mod = (await import(pathToFileURL(task.modulePath).href)) as Record<string, unknown>;
+      modules.set(task.modulePath, mod);
+    }
     const fn = resolveExport(mod, task.exportName, task.where);
     const output = await fn(task.input);
     return { type: "result", id: task.id, ok: true, outputJson: outputJson(output) };

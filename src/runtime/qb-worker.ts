@@ -40,6 +40,8 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
   const active = new Map<string, Executor>();
   /** Jobs the platform asked to stop: their result is not reported. */
   const stopped = new Set<string>();
+  /** job-done posts in flight. */
+  const posts = new Set<Promise<void>>();
   let stopping = false;
   const busy = () => executors.some((e) => e.currentJob !== undefined);
   const takeUrl = getJobUrl.replaceAll("$ID", encodeURIComponent(env.workerId));
@@ -89,7 +91,11 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
     }
     // The platform already settled a job it asked us to stop (cancelled, timed out): say nothing.
     if (stopped.delete(job.id) || stopping) return;
-    await postDone(job.id, result);
+    // Not awaited: the slot's next job-take goes out alongside the result, saving a round trip per
+    // job on the warm path. The result still has its retries.
+    const posting = postDone(job.id, result);
+    posts.add(posting);
+    void posting.finally(() => posts.delete(posting));
   };
 
   const postDone = async (jobId: string, result: RunResult): Promise<void> => {
