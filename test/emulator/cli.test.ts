@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, expect, test } from "vitest";
+import { callEndpoint } from "../../src/cloud/queue-call.ts";
+import { QueueClient } from "../../src/cloud/queue-client.ts";
+import { alive, bundleFixture, live } from "./helpers.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  child = undefined;
+});
+
+async function graphql(url: string, query: string, variables: unknown) {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { authorization: "Bearer cli-test", "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as {
+    data?: Record<string, { id: string }>;
+    errors?: { message: string }[];
+  };
+  if (body.errors) throw new Error(body.errors[0]!.message);
+  return body.data!;
+}
+
+test("flash emulator prints RUNPOD_API_URL, serves jobs, and stops its workers on SIGTERM", async () => {
+  child = spawn(process.execPath, ["bin/flash.js", "emulator", "--port", "0"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (c) => {
+    out += c;
+  });
+  child.stderr!.resume();
+  const url = await new Promise<string>((resolve, reject) => {
+    child!.stdout!.on("data", () => {
+      const m = /export RUNPOD_API_URL=(\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child!.once("exit", (code) => reject(new Error(`flash emulator exited with ${code}: ${out}`)));
+  });
+  expect(out).toContain(`listening on ${url}`);
+
+  const { saveTemplate } = await graphql(
+    url,
+    "mutation($i: SaveTemplateInput) { saveTemplate(input: $i) { id } }",
+    {
+      i: { name: "cli-tpl", imageName: "runpod/flash:test", containerDiskInGb: 5, volumeInGb: 0, env: [] },
+    },
+  );
+  const { saveEndpoint } = await graphql(
+    url,
+    "mutation($i: EndpointInput!) { saveEndpoint(input: $i) { id } }",
+    {
+      i: {
+        name: "cli-ep",
+        templateId: saveTemplate!.id,
+        workersMin: 0,
+        workersMax: 1,
+        idleTimeout: 60,
+        gpuIds: "ANY",
+      },
+    },
+  );
+
+  // RUNPOD_API_URL alone points the client at the emulator (no key needed: a placeholder is sent).
+  const client = new QueueClient({ env: { RUNPOD_API_URL: url } });
+  expect(client.baseUrl).toBe(`${url}/v2`);
+  const bundle = await bundleFixture("emulator/functions.ts");
+  const output = (await callEndpoint(client, saveEndpoint!.id, live(bundle, "echo", { via: "cli" }))) as {
+    echoed: unknown;
+    pid: number;
+  };
+  expect(output.echoed).toEqual({ via: "cli" });
+  expect(alive(output.pid)).toBe(true);
+
+  const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  expect(await exit).toBe(0);
+  expect(alive(output.pid)).toBe(false);
+});
+
+test("flash emulator --port rejects a bad value", async () => {
+  child = spawn(process.execPath, ["bin/flash.js", "emulator", "--port", "nope"], {
+    cwd: root,
+    stdio: "pipe",
+  });
+  let err = "";
+  child.stderr!.on("data", (c) => {
+    err += c;
+  });
+  const code = await new Promise<number | null>((resolve) => child!.once("exit", resolve));
+  expect(code).toBe(2);
+  expect(err).toContain("--port");
+});
