@@ -11,7 +11,10 @@ import { liveJobInput } from "../../src/shared/schemas/flash-job.ts";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** A live bundle of a fixture file: `runpod-flash` resolved to the SDK sources, as the dev server does. */
-export async function bundleFixture(file: string): Promise<{ code: string; sha256: string; file: string }> {
+export async function bundleFixture(
+  file: string,
+  external: string[] = [],
+): Promise<{ code: string; sha256: string; file: string }> {
   const result = await build({
     absWorkingDir: root,
     entryPoints: [join(root, "test/fixtures", file)],
@@ -21,6 +24,7 @@ export async function bundleFixture(file: string): Promise<{ code: string; sha25
     platform: "node",
     target: "node20",
     alias: { "runpod-flash": join(root, "src/sdk/index.ts") },
+    external,
     define: { __FLASH_VERSION__: '"test"' },
     logLevel: "silent",
   });
