@@ -56,9 +56,10 @@ export async function bundleResources(scan: ScanResult, outDir: string): Promise
       sourcesContent: false,
       metafile: true,
       logLevel: "silent",
-      // Packages that ship CommonJS call require(); give the ESM bundle one.
+      // Inlined CommonJS packages call require() (for Node built-ins): give the ESM bundle one. Set
+      // on globalThis, not declared, so a user module declaring its own `require` does not clash.
       banner: {
-        js: 'import { createRequire as __flashCreateRequire } from "node:module"; const require = __flashCreateRequire(import.meta.url);',
+        js: 'import { createRequire as __flashCreateRequire } from "node:module"; globalThis.require ??= __flashCreateRequire(import.meta.url);',
       },
       plugins: [
         {

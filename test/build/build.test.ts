@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { t as listTar } from "tar";
 import { describe, expect, test } from "vitest";
 import { buildProject } from "../../src/build/build-project.ts";
@@ -112,6 +114,45 @@ export const g = remote(c, { dependencies: ["is-odd@3"] }, async () => leftPad("
     expect(a).toContain('from "fake-native"');
     expect(a).not.toContain("NATIVE_CODE_MARKER");
     expect(a).toContain("PURE_CODE_MARKER");
+  });
+
+  test("a bundle loads in Node: inlined CommonJS can require built-ins, user code may declare require", async () => {
+    const dir = makeProject({
+      "w.ts": `import { createRequire } from "node:module";
+import { remote, LiveServerless } from "runpod-flash";
+import { joined } from "cjs-pkg";
+const require = createRequire(import.meta.url);
+const c = new LiveServerless({ name: "w" });
+export const f = remote(c, async () => ({ joined: joined("a", "b"), sep: require("node:path").sep }));
+`,
+      "node_modules/cjs-pkg/package.json": JSON.stringify({
+        name: "cjs-pkg",
+        version: "1.0.0",
+        main: "index.js",
+      }),
+      "node_modules/cjs-pkg/index.js":
+        "const path = require('path');\nexports.joined = (a, b) => path.posix.join(a, b);\n",
+    });
+    mkdirSync(join(dir, "node_modules"), { recursive: true });
+    symlinkSync(
+      fileURLToPath(new URL("../..", import.meta.url)),
+      join(dir, "node_modules/runpod-flash"),
+      "junction",
+    );
+    await buildProject(dir);
+    const bundle = pathToFileURL(join(dir, ".flash/build/resources/w.mjs")).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(bundle)});
+         const meta = m.f[Symbol.for("runpod-flash.remote")];
+         process.stdout.write(JSON.stringify(await meta.fn(null)));`,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(JSON.parse(out)).toEqual({ joined: "a/b", sep: "/" });
   });
 
   test("respects .flashignore", async () => {
