@@ -15,6 +15,8 @@ export type ExecutorTask = {
 
 export type ExecutorReply =
   | { type: "ready" }
+  /** One value yielded by a generator function (streamed to the platform before the result). */
+  | { type: "chunk"; id: string; outputJson: string }
   | { type: "result"; id: string; ok: true; outputJson: string }
   | { type: "result"; id: string; ok: false; error: ErrorInfo };
 

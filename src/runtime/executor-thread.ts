@@ -15,15 +15,27 @@ export function runExecutorThread(): void {
   installDeployedDispatcher();
   port.on("message", (msg: ExecutorTask) => {
     if (msg?.type !== "run") return;
-    void run(msg).then((reply) => port.postMessage(reply));
+    const chunk = (outputJson: string) =>
+      port.postMessage({ type: "chunk", id: msg.id, outputJson } satisfies ExecutorReply);
+    void run(msg, chunk).then((reply) => port.postMessage(reply));
   });
   port.postMessage({ type: "ready" } satisfies ExecutorReply);
+}
+
+/** A generator object (sync or async); arrays, strings and other iterables are plain values. */
+function isGenerator(value: unknown): value is AsyncIterable<unknown> | Iterable<unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const v = value as { next?: unknown; [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown };
+  return (
+    typeof v.next === "function" &&
+    (typeof v[Symbol.asyncIterator] === "function" || typeof v[Symbol.iterator] === "function")
+  );
 }
 
 /** Modules already imported, by path: skips the ESM loader's resolve step on every warm job. */
 const modules = new Map<string, Record<string, unknown>>();
 
-async function run(task: ExecutorTask): Promise<ExecutorReply> {
+async function run(task: ExecutorTask, chunk: (outputJson: string) => void): Promise<ExecutorReply> {
   try {
     let mod = modules.get(task.modulePath);
     if (!mod) {
@@ -32,7 +44,17 @@ async function run(task: ExecutorTask): Promise<ExecutorReply> {
     }
     const fn = resolveExport(mod, task.exportName, task.where);
     const output = await fn(task.input);
-    return { type: "result", id: task.id, ok: true, outputJson: outputJson(output) };
+    if (!isGenerator(output))
+      return { type: "result", id: task.id, ok: true, outputJson: outputJson(output) };
+    // A generator function streams: each value goes out as it is yielded (job-stream), and the job's
+    // output is the list of all of them (RunPod's `return_aggregate_stream`).
+    const parts: string[] = [];
+    for await (const value of output) {
+      const json = outputJson(value);
+      parts.push(json);
+      chunk(json);
+    }
+    return { type: "result", id: task.id, ok: true, outputJson: `[${parts.join(",")}]` };
   } catch (err) {
     return { type: "result", id: task.id, ok: false, error: describeError(err) };
   }

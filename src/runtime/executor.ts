@@ -16,7 +16,9 @@ import type { ExecutorReply, ExecutorTask, RunResult } from "./executor-protocol
 export class Executor {
   private thread: Worker | undefined;
   private ready: Promise<void> | undefined;
-  private running: { id: string; resolve: (r: RunResult) => void } | undefined;
+  private running:
+    | { id: string; resolve: (r: RunResult) => void; onChunk?: (outputJson: string) => void }
+    | undefined;
   private closed = false;
 
   constructor(
@@ -44,6 +46,10 @@ export class Executor {
       thread.once("exit", () => resolve());
     });
     thread.on("message", (msg: ExecutorReply) => {
+      if (msg?.type === "chunk" && this.thread === thread && msg.id === this.running?.id) {
+        this.running.onChunk?.(msg.outputJson);
+        return;
+      }
       if (msg?.type !== "result" || this.thread !== thread || msg.id !== this.running?.id) return;
       const { resolve } = this.running;
       this.running = undefined;
@@ -94,12 +100,15 @@ export class Executor {
     return this.running?.id;
   }
 
-  /** Runs one job; the executor must be idle. The job counts as running (and killable) at once. */
-  run(task: ExecutorTask): Promise<RunResult> {
+  /**
+   * Runs one job; the executor must be idle. The job counts as running (and killable) at once.
+   * `onChunk` receives each value a generator function yields, as JSON text.
+   */
+  run(task: ExecutorTask, onChunk?: (outputJson: string) => void): Promise<RunResult> {
     if (this.running) throw new Error("executor busy");
     this.start();
     return new Promise<RunResult>((resolve) => {
-      this.running = { id: task.id, resolve };
+      this.running = { id: task.id, resolve, onChunk };
       void this.ready?.then(() => {
         if (this.running?.id !== task.id) return; // killed while the thread was starting
         const thread = this.thread;

@@ -79,11 +79,16 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
   const runJob = async (job: Job, executor: Executor): Promise<void> => {
     let result: RunResult;
     active.set(job.id, executor);
+    // Streamed chunks go out in order, and all of them before the result.
+    let streamed: Promise<void> = Promise.resolve();
+    const onChunk = (json: string) => {
+      streamed = streamed.then(() => postStream(job.id, json));
+    };
     try {
       const task = await taskForJob(job, env, cache, log);
       result = stopped.has(job.id)
         ? { ok: false, error: { error_type: "Stopped", error_message: "stopped" } }
-        : await executor.run(task);
+        : await executor.run(task, onChunk);
     } catch (err) {
       result = { ok: false, error: describeError(err) };
     } finally {
@@ -93,17 +98,26 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
     if (stopped.delete(job.id) || stopping) return;
     // Not awaited: the slot's next job-take goes out alongside the result, saving a round trip per
     // job on the warm path. The result still has its retries.
-    const posting = postDone(job.id, result);
+    const posting = streamed.then(() => postDone(job.id, result));
     posts.add(posting);
     void posting.finally(() => posts.delete(posting));
   };
 
-  const postDone = async (jobId: string, result: RunResult): Promise<void> => {
+  const postStream = async (jobId: string, outputJson: string): Promise<void> => {
+    if (env.postStreamUrl) await post(env.postStreamUrl, jobId, `{"output":${outputJson}}`, "job-stream");
+  };
+
+  const postDone = (jobId: string, result: RunResult): Promise<void> => {
     const body = result.ok
       ? `{"output":${result.outputJson}}`
       : JSON.stringify({ error: errorString(result.error) });
+    return post(postOutputUrl, jobId, body, "job-done");
+  };
+
+  /** POSTs to a worker-protocol URL template (`$RUNPOD_POD_ID`, `$ID`), with RunPod-python's retries. */
+  const post = async (template: string, jobId: string, body: string, what: string): Promise<void> => {
     const url = withParams(
-      postOutputUrl
+      template
         .replaceAll("$RUNPOD_POD_ID", encodeURIComponent(env.workerId))
         .replaceAll("$ID", encodeURIComponent(jobId)),
       { isStream: "false" },
@@ -120,11 +134,11 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
           signal: abort.signal,
         });
         if (reply.status < 300) return;
-        log(`job-done for ${jobId} answered HTTP ${reply.status}`);
+        log(`${what} for ${jobId} answered HTTP ${reply.status}`);
         if (reply.status < 500 && reply.status !== 429) return;
       } catch (err) {
         if (stopping) return;
-        log(`job-done for ${jobId} failed: ${(err as Error).message}`);
+        log(`${what} for ${jobId} failed: ${(err as Error).message}`);
       }
     }
   };

@@ -93,6 +93,18 @@ describe("live jobs", () => {
     expect(r.json.error).toContain("does not match its sha256");
   });
 
+  test("a generator function streams its values: /stream delivers each once; the output lists them all", async () => {
+    const run = await client.run(ep.id, { input: live(bundle, "counts", { n: 3 }) });
+    const chunks: unknown[] = [];
+    for (;;) {
+      const s = await client.stream(ep.id, run.id);
+      chunks.push(...s.stream.map((c) => c.output));
+      if (s.status === "COMPLETED" && s.stream.length === 0) break;
+    }
+    expect(chunks).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }]);
+    expect((await client.status(ep.id, run.id)).output).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }]);
+  });
+
   test("retry requeues a FAILED job under the same id", async () => {
     const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
       input: live(bundle, "fails", { message: "again" }),

@@ -56,6 +56,14 @@ describe("runpod-sdk against the emulator", () => {
     expect(cancelled).toMatchObject({ id: run.id, status: "CANCELLED" });
   });
 
+  test("stream", async () => {
+    const endpoint = sdk().endpoint(ep.id)!;
+    const run = await endpoint.run({ input: live(bundle, "counts", { n: 2 }) });
+    const seen: unknown[] = [];
+    for await (const chunk of endpoint.stream(run.id)) seen.push(chunk);
+    expect(seen).toEqual([{ output: { i: 1 } }, { output: { i: 2 } }]);
+  });
+
   test("health", async () => {
     const health = await sdk().endpoint(ep.id)!.health();
     expect(health.jobs.completed).toBeGreaterThanOrEqual(2);
