@@ -37,7 +37,12 @@ export async function proxyLb(
       `request body exceeds the ${LB_PAYLOAD_LIMIT / 1024 / 1024} MB limit of load-balanced endpoints`,
     );
   }
-  const worker = await supervisor.lbWorker(endpoint.id, WAIT_FOR_WORKER_MS);
+  const found = await supervisor.lbWorker(endpoint.id, WAIT_FOR_WORKER_MS);
+  if (found && "error" in found) {
+    req.resume();
+    return sendError(res, 503, `the endpoint's workers failed to load their code: ${found.error}`);
+  }
+  const worker = found;
   if (!worker || worker.port === undefined) {
     req.resume();
     return sendError(res, 503, "no workers available");

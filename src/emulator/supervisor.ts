@@ -31,6 +31,8 @@ export interface WorkerRecord {
   inflight: number;
   /** LB: the port its HTTP server listens on. */
   port?: number;
+  /** LB: why its code failed to load (its /ping answered 503), if it did. */
+  loadError?: string;
   /** Jobs the platform wants stopped, delivered by the job-stop long poll. */
   stopIds: string[];
   stopWaiters: Set<() => void>;
@@ -176,23 +178,36 @@ export class Supervisor {
 
   // ---- load balancer ----
 
-  /** A ready LB worker of the endpoint (the least busy), starting one if none; undefined after `timeoutMs`. */
-  async lbWorker(endpointId: string, timeoutMs: number): Promise<WorkerRecord | undefined> {
-    const pick = () =>
-      this.workersOf(endpointId)
+  /**
+   * A ready LB worker of the endpoint (the least busy), starting one if none; undefined after
+   * `timeoutMs`; `{error}` when the endpoint's workers cannot load their code.
+   */
+  async lbWorker(
+    endpointId: string,
+    timeoutMs: number,
+  ): Promise<WorkerRecord | { error: string } | undefined> {
+    const pick = (): WorkerRecord | { error: string } | undefined => {
+      const live = this.workersOf(endpointId).filter((w) => w.state !== "stopping");
+      const ready = live
         .filter((w) => w.state === "ready" && w.port !== undefined)
-        .sort((a, b) => a.inflight - b.inflight)[0];
+        .sort((a, b) => a.inflight - b.inflight);
+      if (ready[0]) return ready[0];
+      const broken = live.find((w) => w.loadError !== undefined);
+      return broken && live.every((w) => w.loadError !== undefined)
+        ? { error: broken.loadError! }
+        : undefined;
+    };
     const now = pick();
     if (now) return now;
     this.lbWaiting.set(endpointId, (this.lbWaiting.get(endpointId) ?? 0) + 1);
     try {
       this.reconcile(endpointId);
-      return await new Promise<WorkerRecord | undefined>((resolve) => {
+      return await new Promise<WorkerRecord | { error: string } | undefined>((resolve) => {
         const onReady = () => {
           const w = pick();
           if (w) finish(w);
         };
-        const finish = (w: WorkerRecord | undefined) => {
+        const finish = (w: WorkerRecord | { error: string } | undefined) => {
           clearTimeout(timer);
           this.events.off("ready", onReady);
           resolve(w);
@@ -380,21 +395,31 @@ export class Supervisor {
   /** Polls an LB worker's /ping until it answers 200 (204 means still loading). */
   private async probeLb(rec: WorkerRecord, port: number): Promise<void> {
     while (rec.state === "initializing" && this.workers.get(rec.id) === rec) {
-      const status = await new Promise<number>((resolve) => {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve) => {
         const req = httpGet({ host: "127.0.0.1", port, path: "/ping", timeout: 1000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            body += c;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
         });
-        req.on("error", () => resolve(0));
+        req.on("error", () => resolve({ status: 0, body: "" }));
         req.on("timeout", () => req.destroy());
       });
       if (status === 200 && rec.state === "initializing") {
         rec.state = "ready";
+        rec.loadError = undefined;
         rec.lastActive = Date.now();
         this.events.emit("ready", rec);
         return;
       }
-      await new Promise((r) => setTimeout(r, 50));
+      if (status === 503 && rec.loadError === undefined) {
+        // The worker is up but its code did not load: requests get this error instead of waiting.
+        rec.loadError = unhealthyReason(body);
+        this.events.emit("ready", rec);
+      }
+      await new Promise((r) => setTimeout(r, rec.loadError === undefined ? 50 : 1000));
     }
   }
 
@@ -435,6 +460,17 @@ export class Supervisor {
     clearInterval(this.sweepTimer);
     await Promise.all([...this.workers.values()].map((w) => this.stopWorker(w, "emulator closing")));
   }
+}
+
+/** The `error` of an LB worker's 503 /ping body, or a generic reason. */
+function unhealthyReason(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === "string") return parsed.error;
+  } catch {
+    // not JSON
+  }
+  return "the worker reports it is unhealthy";
 }
 
 /** Signals a worker's whole process group (it was spawned detached, as the group leader). */

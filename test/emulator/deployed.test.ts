@@ -120,4 +120,11 @@ describe("load-balanced endpoints", () => {
     emu.registry.deleteEndpoint(ep.id);
     await until(() => pids.every((p) => !alive(p)));
   });
+
+  test("an LB worker whose code does not load answers 503 with the reason, quickly", async () => {
+    const ep = addEndpoint(emu, { type: "LB", env: envFor("ghost"), workersMax: 1 });
+    const r = await call(emu, "GET", `/lb/${ep.id}/anything`);
+    expect(r.status).toBe(503);
+    expect(r.json.error).toContain('no resource "ghost"');
+  });
 });
