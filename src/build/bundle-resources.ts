@@ -76,7 +76,7 @@ export async function bundleResources(scan: ScanResult, outDir: string): Promise
             }));
           },
         },
-        createNativePackagePlugin(natives),
+        createNativePackagePlugin(natives, new Set(["runpod-flash", ...declared.keys()])),
       ],
     });
     metafile = result.metafile;

@@ -33,11 +33,13 @@ const ADDON_LOADERS = new Set([
  * bundled, and the developer's machine (say macOS arm64) may not even have the worker's (Linux x64)
  * build. A package counts as native when it has a `binding.gyp`, `gypfile: true`, a node-pre-gyp
  * `binary` field, an addon loader among its dependencies, or platform-specific optional
- * dependencies (how sharp, esbuild and swc ship binaries). Each is recorded in `found` with its
+ * dependencies (how sharp, esbuild and swc ship binaries). Packages in `external` are skipped (they
+ * are external already). Each is recorded in `found` with its
  * installed version so the worker installs the same one.
  */
-export function createNativePackagePlugin(found: NativePackages): Plugin {
+export function createNativePackagePlugin(found: NativePackages, external: ReadonlySet<string>): Plugin {
   const verdicts = new Map<string, NativePackage | null>();
+  const dirs = new Map<string, string | undefined>();
   return {
     name: "flash-native-packages",
     setup(b) {
@@ -46,7 +48,13 @@ export function createNativePackagePlugin(found: NativePackages): Plugin {
         if (args.kind === "entry-point" || args.path.startsWith("node:")) return undefined;
         if (BUILTINS.has(args.path.split("/")[0]!)) return undefined;
         const name = packageNameOf(args.path);
-        const dir = findPackageDir(name, args.resolveDir);
+        if (external.has(name)) return undefined; // external already, whatever it holds
+        const key = `${args.resolveDir}\0${name}`;
+        let dir = dirs.get(key);
+        if (!dirs.has(key)) {
+          dir = findPackageDir(name, args.resolveDir);
+          dirs.set(key, dir);
+        }
         if (!dir) return undefined;
         let verdict = verdicts.get(dir);
         if (verdict === undefined) {

@@ -19,8 +19,9 @@ export const DEPLOYED_RESOURCES_KEY = "runpod-flash.deployed.resources";
 export function resourceEntrySource(
   resource: ScannedResource,
   byName: ReadonlyMap<string, ScannedResource>,
+  importPath: (r: ScannedResource) => string = (r) => `./${r.file}`,
 ): string {
-  const spec = (r: ScannedResource) => JSON.stringify(`./${r.file}`);
+  const spec = (r: ScannedResource) => JSON.stringify(importPath(r));
   const lines = [`export * from ${spec(resource)};`];
   const registered: [ScannedResource, string][] = [];
   if (!resource.isLoadBalanced) {
