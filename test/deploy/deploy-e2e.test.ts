@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type ControlPlane, connectControlPlane } from "../../src/cloud/control-plane.ts";
@@ -182,8 +182,10 @@ describe("flash deploy / undeploy against the emulator", () => {
     expect(jobsAfter).toBe(jobsBefore + 1);
   });
 
-  test("a second deploy changes nothing, says so, and keeps the same two endpoints", async () => {
+  test("a second deploy (from a clean checkout) changes nothing, says so, and keeps the same two endpoints", async () => {
     const ids = (await snapshot()).endpoints;
+    // No local state: what was deployed is read from the account, as from another machine.
+    rmSync(join(dir, ".flash"), { recursive: true, force: true });
     const r = await run(["deploy"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("No changes: 2 endpoints already up to date in production.");

@@ -28,6 +28,7 @@ export async function deployCommand(dir: string, opts: { env?: string }): Promis
     `Deploying to ${controlPlane.isEmulator ? `the emulator at ${controlPlane.urls.emulatorOrigin}` : "RunPod"} (environment ${environment})`,
   );
 
+  out(`Building ${root}...`);
   const { buildProject } = await import("../../build/build-project.ts");
   const build = await buildProject(root);
   process.stderr.write(formatWarnings(build.scan.warnings));
