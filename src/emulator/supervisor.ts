@@ -25,6 +25,8 @@ export interface WorkerRecord {
   proc?: ChildProcess;
   startedAt: number;
   lastActive: number;
+  /** Last worker-protocol request; an external worker silent for long is forgotten. */
+  lastSeen: number;
   /** QB jobs it runs now. */
   jobs: Set<string>;
   /** LB requests in flight. */
@@ -62,12 +64,16 @@ const PASSTHROUGH =
 
 const SWEEP_MS = 200;
 const STOP_GRACE_MS = 3000;
+/** An external worker is forgotten after this long without a request (its polls last 20 s). */
+const EXTERNAL_WORKER_TTL_MS = 60_000;
 
 export class Supervisor {
   private readonly workers = new Map<string, WorkerRecord>();
   private readonly events = new EventEmitter();
   private readonly lbWaiting = new Map<string, number>();
   private readonly crashes = new Map<string, { count: number; notBefore: number }>();
+  /** Ids of workers this supervisor started that have exited. */
+  private readonly retired = new Set<string>();
   private store!: JobStore;
   private closing = false;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -87,7 +93,9 @@ export class Supervisor {
   // ---- what the worker protocol and the job store call ----
 
   /** A worker polled: known from now on, and ready. Unknown ids are external workers. */
-  contact(endpointId: string, workerId: string): WorkerRecord {
+  contact(endpointId: string, workerId: string): WorkerRecord | undefined {
+    // A late request from a worker process that has exited must not bring it back as a phantom.
+    if (this.retired.has(workerId)) return undefined;
     let rec = this.workers.get(workerId);
     if (!rec) {
       rec = this.record(workerId, endpointId, false);
@@ -96,6 +104,7 @@ export class Supervisor {
       rec.state = "ready";
       this.events.emit("ready", rec);
     }
+    rec.lastSeen = Date.now();
     return rec;
   }
 
@@ -251,6 +260,13 @@ export class Supervisor {
 
   private sweep(): void {
     const now = Date.now();
+    for (const w of this.workers.values()) {
+      // An external worker (one we did not start) that stopped polling is gone.
+      if (!w.managed && w.jobs.size === 0 && now - w.lastSeen > EXTERNAL_WORKER_TTL_MS) {
+        this.workers.delete(w.id);
+        this.store.releaseTakers(w.id);
+      }
+    }
     for (const endpoint of this.o.registry.endpoints.values()) {
       this.reconcile(endpoint.id);
       const live = this.workersOf(endpoint.id).filter((w) => w.state !== "stopping");
@@ -283,6 +299,7 @@ export class Supervisor {
       managed,
       startedAt: Date.now(),
       lastActive: Date.now(),
+      lastSeen: Date.now(),
       jobs: new Set(),
       inflight: 0,
       stopIds: [],
@@ -373,9 +390,10 @@ export class Supervisor {
     code: number | null,
     signal: NodeJS.Signals | null,
   ): void {
-    killGroup(rec.proc, "SIGKILL"); // its executor processes, if any survived it
+    killGroup(rec.proc, "SIGKILL"); // anything it started that survived it
     const expected = rec.state === "stopping" || this.closing;
     this.workers.delete(rec.id);
+    this.retired.add(rec.id);
     this.store.releaseTakers(rec.id);
     for (const w of [...rec.stopWaiters]) w();
     if (expected) return;

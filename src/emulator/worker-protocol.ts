@@ -65,7 +65,11 @@ export function handleWorkerProtocol(
     return true;
   }
   const { store, supervisor } = deps;
-  supervisor.contact(endpointId, workerId);
+  if (!supervisor.contact(endpointId, workerId)) {
+    req.resume();
+    sendError(res, 410, `worker ${workerId} has been stopped`);
+    return true;
+  }
 
   switch (action) {
     case "job-take":
