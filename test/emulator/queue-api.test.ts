@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { callEndpoint } from "../../src/cloud/queue-call.ts";
 import { QueueClient } from "../../src/cloud/queue-client.ts";
@@ -103,6 +105,30 @@ describe("live jobs", () => {
     }
     expect(chunks).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }]);
     expect((await client.status(ep.id, run.id)).output).toEqual([{ i: 1 }, { i: 2 }, { i: 3 }]);
+  });
+
+  test("webhook: the /status payload is POSTed when the job ends", async () => {
+    const received = new Promise<unknown>((resolve) => {
+      const server = createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => {
+          body += c;
+        });
+        req.on("end", () => {
+          res.writeHead(200).end();
+          server.close();
+          resolve(JSON.parse(body));
+        });
+      }).listen(0, "127.0.0.1");
+      server.once("listening", async () => {
+        const { port } = server.address() as AddressInfo;
+        await client.run(ep.id, {
+          input: live(bundle, "add", { a: 1, b: 41 }),
+          webhook: `http://127.0.0.1:${port}/hook`,
+        });
+      });
+    });
+    expect(await received).toMatchObject({ status: "COMPLETED", output: 42 });
   });
 
   test("retry requeues a FAILED job under the same id", async () => {
