@@ -209,48 +209,70 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     return syncTemplate(desired, byName ? await fullTemplate(byName.id) : undefined);
   };
 
-  // Create phase: missing endpoints, callees first, with the ids known so far.
+  // Create phase: missing endpoints, callees first, with the ids known so far. Creations run in
+  // parallel (a few at a time), each after the callees ordered before it; a callee ordered after
+  // it is in a cycle with it, and its id arrives in the update phase.
   const results = new Map<string, DeployedEndpoint>();
   const actualTemplates = new Map<string, TemplateRecord>();
-  for (const r of calleesFirst(resources)) {
+  const order = calleesFirst(resources);
+  const position = new Map(order.map((r, i) => [r.resourceName, i]));
+  const slots = limiter(PARALLEL_CALLS);
+  const creations = new Map<string, Promise<void>>();
+  for (const r of order) {
     if (existing.has(r.resourceName)) continue;
-    const desired = spec(r);
-    const { template } = await ourTemplate(desired);
-    const created = await cp.saveEndpoint({ ...desired.endpoint, templateId: template.id });
-    o.progress(`Created endpoint ${created.name} (${created.id})`);
-    ids.set(r.resourceName, created.id);
-    existing.set(r.resourceName, created);
-    actualTemplates.set(r.resourceName, template);
-    results.set(r.resourceName, result(r, created, "created", []));
-    changed = true;
-  }
-
-  // Update phase: every endpoint against its full desired state (all ids now known).
-  for (const r of resources) {
-    const actual = existing.get(r.resourceName)!;
-    const desired = spec(r);
-    const current =
-      actualTemplates.get(r.resourceName) ??
-      (actual.templateId ? await fullTemplate(actual.templateId) : undefined);
-    // An endpoint running some other template is moved to ours (its templateId change shows below).
-    const { template, changes: tChanges } =
-      current && current.name === desired.template.name
-        ? await syncTemplate(desired, current)
-        : await ourTemplate(desired);
-    const endpoint = { ...desired.endpoint, templateId: template.id };
-    const eChanges = endpointChanges(endpoint, actual);
-    const saved = eChanges.length > 0 ? await cp.saveEndpoint({ ...endpoint, id: actual.id }) : actual;
-    const fields = [...tChanges, ...eChanges];
-    const prior = results.get(r.resourceName);
-    if (fields.length > 0) {
-      o.progress(`Updated endpoint ${saved.name} (${saved.id}): ${fields.join(", ")}`);
-      changed = true;
-    }
-    results.set(
+    const before = r.calls
+      .filter((c) => (position.get(c) ?? Number.POSITIVE_INFINITY) < position.get(r.resourceName)!)
+      .map((c) => creations.get(c))
+      .filter((p): p is Promise<void> => p !== undefined);
+    creations.set(
       r.resourceName,
-      prior ?? result(r, saved, fields.length > 0 ? "updated" : "unchanged", fields),
+      Promise.all(before).then(() =>
+        slots(async () => {
+          const desired = spec(r);
+          const { template } = await ourTemplate(desired);
+          const created = await cp.saveEndpoint({ ...desired.endpoint, templateId: template.id });
+          o.progress(`Created endpoint ${created.name} (${created.id})`);
+          ids.set(r.resourceName, created.id);
+          existing.set(r.resourceName, created);
+          actualTemplates.set(r.resourceName, template);
+          results.set(r.resourceName, result(r, created, "created", []));
+          changed = true;
+        }),
+      ),
     );
   }
+  await settle([...creations.values()]);
+
+  // Update phase: every endpoint against its full desired state (all ids now known).
+  await settle(
+    resources.map((r) =>
+      slots(async () => {
+        const actual = existing.get(r.resourceName)!;
+        const desired = spec(r);
+        const current =
+          actualTemplates.get(r.resourceName) ??
+          (actual.templateId ? await fullTemplate(actual.templateId) : undefined);
+        // An endpoint running some other template is moved to ours (its templateId change shows below).
+        const { template, changes: tChanges } =
+          current && current.name === desired.template.name
+            ? await syncTemplate(desired, current)
+            : await ourTemplate(desired);
+        const endpoint = { ...desired.endpoint, templateId: template.id };
+        const eChanges = endpointChanges(endpoint, actual);
+        const saved = eChanges.length > 0 ? await cp.saveEndpoint({ ...endpoint, id: actual.id }) : actual;
+        const fields = [...tChanges, ...eChanges];
+        const prior = results.get(r.resourceName);
+        if (fields.length > 0) {
+          o.progress(`Updated endpoint ${saved.name} (${saved.id}): ${fields.join(", ")}`);
+          changed = true;
+        }
+        results.set(
+          r.resourceName,
+          prior ?? result(r, saved, fields.length > 0 ? "updated" : "unchanged", fields),
+        );
+      }),
+    ),
+  );
 
   // Endpoints of this environment whose resource left the project: their code is no longer in the
   // active build, so they could only fail. Removed, with the template deploy made for them.
@@ -288,6 +310,34 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       changes,
     };
   }
+}
+
+/** How many control-plane calls a deploy has in flight at once. */
+const PARALLEL_CALLS = 8;
+
+/** Runs tasks with at most `limit` at once. */
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    // A finishing task hands its slot straight to the next waiting one.
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/** Waits for every promise, then throws the first failure: nothing is left running behind an error. */
+async function settle(promises: Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Resources ordered so that each comes after the QB resources it calls (cycles broken anywhere). */
