@@ -1,14 +1,22 @@
 import http from "node:http";
-import https from "node:https";
+import type https from "node:https";
+import { createRequire } from "node:module";
 
 /**
  * The worker's HTTP client: node:http with keep-alive agents. Not `fetch`: the job loop makes a few
  * requests per job and node:http is markedly cheaper per request, which is the warm round trip.
  */
-const agents = {
-  "http:": new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  "https:": new https.Agent({ keepAlive: true, maxSockets: 64 }),
-};
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+let httpsModule: { mod: typeof https; agent: https.Agent } | undefined;
+
+/** node:https (and TLS) loads only when a URL needs it: the emulator's workers never do, and it costs start-up time. */
+function secure(): { mod: typeof https; agent: https.Agent } {
+  if (!httpsModule) {
+    const mod = createRequire(import.meta.url)("node:https") as typeof https;
+    httpsModule = { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: 64 }) };
+  }
+  return httpsModule;
+}
 
 export interface HttpReply {
   status: number;
@@ -28,7 +36,8 @@ export interface HttpRequestOptions {
 export function httpRequest(url: string, options: HttpRequestOptions): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const mod = target.protocol === "https:" ? https : http;
+    const tls = target.protocol === "https:" ? secure() : undefined;
+    const mod = tls?.mod ?? http;
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers["content-length"] = Buffer.byteLength(options.body);
     const req = mod.request(
@@ -36,7 +45,7 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
       {
         method: options.method,
         headers,
-        agent: agents[target.protocol === "https:" ? "https:" : "http:"],
+        agent: tls?.agent ?? httpAgent,
         signal: options.signal,
       },
       (res) => {

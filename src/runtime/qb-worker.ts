@@ -23,7 +23,12 @@ export interface QueueWorker {
  * post job-done, repeat. A job-stop long poll kills the executor of a job the platform cancelled or
  * timed out; a heartbeat pings every RUNPOD_PING_INTERVAL.
  */
-export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): QueueWorker {
+export function startQueueWorker(
+  env: WorkerEnv,
+  log: (line: string) => void,
+  /** Executors already started (worker-main starts them before loading this module); one per slot. */
+  started?: Executor[],
+): QueueWorker {
   const getJobUrl = env.getJobUrl;
   const postOutputUrl = env.postOutputUrl;
   if (!getJobUrl || !postOutputUrl) {
@@ -34,7 +39,7 @@ export function startQueueWorker(env: WorkerEnv, log: (line: string) => void): Q
   const abort = new AbortController();
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (env.apiKey) headers.authorization = env.apiKey;
-  const executors = Array.from({ length: env.concurrency }, () => new Executor(entry, log));
+  const executors = started ?? Array.from({ length: env.concurrency }, () => new Executor(entry, log));
   for (const e of executors) e.start();
   /** Jobs taken and not yet reported, and the executor each runs on. */
   const active = new Map<string, Executor>();

@@ -21,8 +21,12 @@ if (!isMainThread && (workerData as { flashExecutor?: boolean } | undefined)?.fl
       const { startLbWorker } = await import("./lb-server.ts");
       stop = (await startLbWorker(env, log)).stop;
     } else {
+      // Executor threads boot while the queue loop's module loads: they are the longer pole of a cold start.
+      const { Executor } = await import("./executor.ts");
+      const executors = Array.from({ length: env.concurrency }, () => new Executor(process.argv[1]!, log));
+      for (const e of executors) e.start();
       const { startQueueWorker } = await import("./qb-worker.ts");
-      const worker = startQueueWorker(env, log);
+      const worker = startQueueWorker(env, log, executors);
       stop = worker.stop;
       void worker.done.then(() => process.exit(0));
     }
