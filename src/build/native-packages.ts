@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join } from "node:path";
 import type { Plugin } from "esbuild";
+import { z } from "zod";
 
 /** A package left out of the bundles because it carries native code. */
 export interface NativePackage {
@@ -87,15 +88,28 @@ function findPackageDir(name: string, from: string): string | undefined {
   }
 }
 
+/** The fields of a package.json that tell native packages apart; anything else is ignored. */
+const PackageJson = z.looseObject({
+  version: z.string().optional().catch(undefined),
+  gypfile: z.unknown().optional(),
+  binary: z.unknown().optional(),
+  dependencies: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  peerDependencies: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  optionalDependencies: z.record(z.string(), z.unknown()).optional().catch(undefined),
+});
+
 function nativePackageAt(dir: string, name: string): NativePackage | null {
-  let pkg: Record<string, unknown>;
+  let raw: unknown;
   try {
-    pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+    raw = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
   } catch {
-    return null;
+    return null; // unreadable: leave it to esbuild, which will report a real problem
   }
-  const deps = { ...asRecord(pkg.dependencies), ...asRecord(pkg.peerDependencies) };
-  const optional = Object.keys(asRecord(pkg.optionalDependencies));
+  const parsed = PackageJson.safeParse(raw);
+  if (!parsed.success) return null;
+  const pkg = parsed.data;
+  const deps = { ...pkg.dependencies, ...pkg.peerDependencies };
+  const optional = Object.keys(pkg.optionalDependencies ?? {});
   const native =
     pkg.gypfile === true ||
     existsSync(join(dir, "binding.gyp")) ||
@@ -103,10 +117,5 @@ function nativePackageAt(dir: string, name: string): NativePackage | null {
     Object.keys(deps).some((d) => ADDON_LOADERS.has(d)) ||
     optional.some((d) => /(linux|darwin|win32|freebsd)/.test(d));
   if (!native) return null;
-  const version = typeof pkg.version === "string" ? pkg.version : undefined;
-  return { name, spec: version ? `${name}@${version}` : name };
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  return { name, spec: pkg.version ? `${name}@${pkg.version}` : name };
 }
