@@ -126,9 +126,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     routes: devRoutesOf(scan),
     handlers: new Map(),
   };
-  const bundles = new WorkerBundles(root, (file, err) =>
-    options.warn(`${file}: QB code not re-bundled, jobs keep the last good code: ${messageOf(err)}`),
-  );
+  const bundles = new WorkerBundles(root);
   let target: Promise<ExecutionTarget> | undefined;
   const dispatcher = new DevDispatcher({
     resourceOf: (file) => current.scan.resources.find((r) => r.file === file),
@@ -169,6 +167,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       phase("LB modules loaded");
       return h;
     }),
+    // A QB file that does not build is fatal at start-up, as a syntax error is.
+    bundles.refresh(scan).then(() => phase("QB bundles built")),
     fastifyLoaded.then((f) => {
       phase("fastify loaded");
       return f;
@@ -178,7 +178,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw err;
   });
   current.handlers = handlers;
-  bundles.refresh(scan);
   const [{ listener }] = await Promise.all([buildApp(current), writeServerFile(root, scan, current.routes)]);
   phase("app built");
   let currentDocs = docsOf(current.routes);
@@ -253,13 +252,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const id = ++attempts;
     const generation: Generation = { id, scan: next, routes: devRoutesOf(next), handlers: new Map() };
     try {
-      generation.handlers = await loadLbHandlers({ root, scan: next, generation: id, sdkEntry });
+      // QB code is re-bundled alongside: a QB file that does not build keeps the last good
+      // generation serving, as a syntax error does.
+      [generation.handlers] = await Promise.all([
+        loadLbHandlers({ root, scan: next, generation: id, sdkEntry }),
+        bundles.refresh(next),
+      ]);
       const { listener: nextListener } = await buildApp(generation);
       const previous = current;
       current = generation;
       currentDocs = docsOf(generation.routes);
       host.swap(nextListener, currentDocs);
-      bundles.refresh(next);
+      bundles.prune(next);
       await writeServerFile(root, next, generation.routes);
       const changes = routeChanges(previous.routes, generation.routes);
       options.log(

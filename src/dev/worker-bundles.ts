@@ -15,33 +15,38 @@ interface Entry {
 export class WorkerBundles {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(
-    private readonly root: string,
-    private readonly onError: (file: string, err: unknown) => void,
-  ) {}
+  constructor(private readonly root: string) {}
 
-  /** Starts bundling every QB file of the scan; forgets files that are gone. */
-  refresh(scan: ScanResult): void {
-    const files = new Set<string>();
+  /**
+   * Starts bundling every QB file of the scan.
+   * @returns resolves when all are built; rejects with the first failure (file:line:column)
+   */
+  refresh(scan: ScanResult): Promise<void> {
+    const builds: Promise<WorkerBundle>[] = [];
     for (const resource of scan.resources) {
       if (resource.isLoadBalanced) continue;
-      files.add(resource.file);
       const external = [...new Set(resource.functions.flatMap((f) => f.dependencies))];
       const current = bundleForWorker({ root: this.root, file: join(this.root, resource.file), external });
-      // Avoid an unhandled rejection while nobody awaits it; failures are reported just below.
-      current.catch(() => {});
       const previous = this.entries.get(resource.file);
       const entry: Entry = previous ? Object.assign(previous, { current }) : { current };
       current.then(
         (bundle) => {
           entry.lastGood = bundle;
         },
-        (err) => {
-          if (entry.current === current) this.onError(resource.file, err);
-        },
+        // Failures surface through the promise refresh returns.
+        () => {},
       );
       this.entries.set(resource.file, entry);
+      builds.push(current);
     }
+    const all = Promise.all(builds).then(() => {});
+    all.catch(() => {});
+    return all;
+  }
+
+  /** Forgets the bundles of files that are no longer QB resources (once the scan serves). */
+  prune(scan: ScanResult): void {
+    const files = new Set(scan.resources.filter((r) => !r.isLoadBalanced).map((r) => r.file));
     for (const file of this.entries.keys()) if (!files.has(file)) this.entries.delete(file);
   }
 

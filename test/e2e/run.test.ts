@@ -169,6 +169,32 @@ export const loud = remote(cpu, async (input: { word: string }) => shout(input.w
     expect(flash.stderr).toContain("flash run");
   });
 
+  it("exits 1 naming file:line:column when a file does not build at start-up", async () => {
+    dir = await copyFixture("run-single");
+    await writeFile(
+      join(dir, "gpu_worker.ts"),
+      `${await readFile(join(dir, "gpu_worker.ts"), "utf8")}\nexport const x = (;\n`,
+    );
+    const flash = runFlash(dir, ["run", "--port", "0"]);
+    expect(await flash.exited).toBe(1);
+    expect(flash.stderr).toMatch(/gpu_worker\.ts:\d+:\d+/);
+  });
+
+  it("exits 1 naming file:line when an LB module throws at import at start-up", async () => {
+    dir = await copyFixture("run-single");
+    await writeFile(
+      join(dir, "api.ts"),
+      `import { CpuLiveLoadBalancer, remote } from "runpod-flash";
+const api = new CpuLiveLoadBalancer({ name: "api" });
+export const r = remote(api, { method: "GET", path: "/x" }, async () => 1);
+const settings = JSON.parse("{not json");
+`,
+    );
+    const flash = runFlash(dir, ["run", "--port", "0"]);
+    expect(await flash.exited).toBe(1);
+    expect(flash.stderr).toMatch(/api\.ts:4:\d+: .*JSON/);
+  });
+
   it("appends .flash/ to an existing .gitignore once, not again on a second run", async () => {
     dir = await copyFixture("run-single");
     await writeFile(join(dir, ".gitignore"), "node_modules/");
