@@ -24,8 +24,13 @@ export async function deployCommand(dir: string, opts: { env?: string }): Promis
   const resolved = await resolveApiKey({ env });
   const controlPlane = await connectControlPlane({ env, http: { onEvent: debugLogger() } });
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  const keyFrom = !resolved
+    ? "no API key"
+    : resolved.source === "env"
+      ? "API key from RUNPOD_API_KEY"
+      : `API key from ${resolved.path ?? "~/.runpod/config.toml"}`;
   out(
-    `Deploying to ${controlPlane.isEmulator ? `the emulator at ${controlPlane.urls.emulatorOrigin}` : "RunPod"} (environment ${environment})`,
+    `Deploying to ${controlPlane.isEmulator ? `the emulator at ${controlPlane.urls.emulatorOrigin}` : "RunPod"} (environment ${environment}, ${keyFrom})`,
   );
 
   out(`Building ${root}...`);
