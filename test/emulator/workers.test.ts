@@ -111,6 +111,17 @@ describe("a function that misbehaves costs only its job", () => {
   });
 });
 
+describe("output", () => {
+  test("console output of a function reaches the emulator's log, prefixed with endpoint and worker", async () => {
+    const ep = addEndpoint(emu);
+    const r = await runsync(ep.id, "chatty", { line: "hello from the function" });
+    expect(r.output).toBe("logged");
+    const line = await until(() => emu.logs.find((l) => l.includes("hello from the function (stderr)")));
+    expect(line).toContain(`[${ep.name} ${r.workerId}]`);
+    await until(() => emu.logs.some((l) => l.endsWith("] hello from the function")));
+  });
+});
+
 describe("scaling", () => {
   test("two concurrent jobs on workersMax 2 run in parallel", async () => {
     const ep = addEndpoint(emu, { workersMax: 2 });
