@@ -13,7 +13,7 @@ import type { EmulatedEndpoint, Registry } from "./registry.ts";
  * queue depth (QB) or waiting requests (LB), stops a worker idle for idleTimeout seconds, replaces
  * one that dies (failing the jobs it held), and stops all of an endpoint's workers when it is deleted
  * or the emulator closes. Workers run in their own process group, so stopping one also stops the
- * executor processes it forked; each also exits when its stdin closes, so none outlives the emulator.
+ * processes it started; each also exits when its stdin closes, so none outlives the emulator.
  */
 
 export interface WorkerRecord {

@@ -19,7 +19,7 @@ import { join } from "node:path";
  * | `FLASH_BUILD_ARTIFACT_PATH` | the build artifact (default `/root/.runpod/artifact.tar.gz`) |
  * | `FLASH_APP_DIR` | where the artifact is unpacked (default `<cache>/app/<artifact hash>`) |
  * | `FLASH_CACHE_DIR` | bundles and npm installs (default `~/.cache/runpod-flash/worker`) |
- * | `FLASH_WORKER_CONCURRENCY` | jobs run at once by one worker, each in its own executor process (default 1) |
+ * | `FLASH_WORKER_CONCURRENCY` | jobs run at once by one worker, each in its own executor thread (default 1) |
  * | `FLASH_EXIT_WITH_STDIN` | `1`: exit when stdin closes (the emulator uses it so no worker outlives it) |
  * | `PORT`, `PORT_HEALTH` | LB mode: HTTP port (default 80) and health port (default `PORT`) |
  */

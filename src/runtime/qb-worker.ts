@@ -19,7 +19,7 @@ export interface QueueWorker {
 
 /**
  * The queue-based worker: RunPod's worker protocol (research/runpod-api.md section 3).
- * One loop per concurrency slot, each with its own executor process: long-poll job-take, run the job,
+ * One loop per concurrency slot, each with its own executor thread: long-poll job-take, run the job,
  * post job-done, repeat. A job-stop long poll kills the executor of a job the platform cancelled or
  * timed out; a heartbeat pings every RUNPOD_PING_INTERVAL.
  */
