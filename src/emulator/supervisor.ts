@@ -9,8 +9,8 @@ import type { EmulatedEndpoint, Registry } from "./registry.ts";
 /**
  * Runs each endpoint's workers as real local processes: `node dist/runtime/worker.js`, the entry the
  * worker image runs, whatever image the endpoint's template names (the emulator cannot run other
- * images; the control plane warns when a template names one it does not know). Scales each endpoint between workersMin and workersMax by
- * queue depth (QB) or waiting requests (LB), stops a worker idle for idleTimeout seconds, replaces
+ * images; the control plane warns when a template names one it does not know). Scales each
+ * endpoint between workersMin and workersMax by queue depth (QB) or waiting requests (LB), stops a worker idle for idleTimeout seconds, replaces
  * one that dies (failing the jobs it held), and stops all of an endpoint's workers when it is deleted
  * or the emulator closes. Workers run in their own process group, so stopping one also stops the
  * processes it started; each also exits when its stdin closes, so none outlives the emulator.
