@@ -249,6 +249,35 @@ export async function runWorkerBench({
   }
 }
 
+/** For `npm run bench` (bench/run.mjs): the figures as report sections. */
+export async function bench() {
+  const r = await runWorkerBench();
+  const w = r.warm;
+  return {
+    title: `Worker runtime and emulator: ${w.clients} clients, ${w.workers} worker × ${w.concurrency} slots, ${w.seconds} s`,
+    rows: [
+      [
+        "worker cold start, spawn → first job done (median)",
+        r.coldStartMs.flash,
+        `< ${TARGETS.coldStartMs} ms`,
+      ],
+      ["baseline: bare node:http, spawn → first response", r.coldStartMs.bare, "floor"],
+      [
+        "warm runsync round trip through the emulator (median)",
+        w.flash.median,
+        `< ${TARGETS.warmMedianMs} ms`,
+      ],
+      [
+        "warm runsync throughput",
+        `${w.flash.perSecond.toFixed(0)} jobs/s`,
+        `≥ ${TARGETS.warmJobsPerSecond} jobs/s`,
+      ],
+      ["baseline: bare node:http echo (median)", w.bare.median, "floor"],
+      ["baseline: bare node:http echo throughput", `${w.bare.perSecond.toFixed(0)} req/s`, "floor"],
+    ],
+  };
+}
+
 function printTable(r) {
   const f = (x, d = 1) => x.toFixed(d);
   const ok = (pass) => (pass ? "ok" : "MISSED");
