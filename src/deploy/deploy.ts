@@ -136,7 +136,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const activeBuild = environment.activeBuildId
     ? await cp.getFlashBuild(environment.activeBuildId)
     : undefined;
-  const recorded = RecordedBuild.safeParse(activeBuild?.manifest);
+  const recorded = RecordedBuild.safeParse(jsonValue(activeBuild?.manifest));
   if (recorded.success && recorded.data.artifact_sha256 === o.build.artifact.sha256) {
     o.progress(`Build unchanged (${o.build.artifact.sha256.slice(0, 12)})`);
   } else {
@@ -309,6 +309,16 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       status,
       changes,
     };
+  }
+}
+
+/** A JSON scalar as RunPod may return it: the value, or its text. */
+function jsonValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
   }
 }
 
