@@ -7,6 +7,18 @@ import type { RequestContext } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
 import type { JobStore } from "./job-store.ts";
 import {
+  callLbHandler,
+  ERROR_HINT,
+  isPlainObject,
+  type LbHandlerFn,
+  lbBodyInput,
+  messageOf,
+  parseJsonBody,
+  pathOf,
+  stackOf,
+} from "./lb-call.ts";
+import { createLbFastPath } from "./lb-fast-path.ts";
+import {
   BODY_LIMITS,
   type DevRoute,
   type LbRoute,
@@ -19,8 +31,7 @@ import {
 /** A node:http request listener, swapped in whole on reload. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** The user's LB function, unwrapped: `(input, ctx) => output`. */
-export type LbHandlerFn = (input: unknown, ctx: RequestContext) => unknown;
+export type { LbHandlerFn } from "./lb-call.ts";
 
 /** What the HTTP layer needs from the rest of the dev server. */
 export interface HttpAppDeps {
@@ -59,13 +70,12 @@ export function loadFastify(): Promise<FastifyFactory> {
   return fastifyLoading;
 }
 
-const ERROR_HINT = 'Send a JSON object, e.g. {"input": {"prompt": "hello"}}.';
-
 /**
  * Builds the Fastify app serving one generation of routes and returns its request listener. A new
  * app is built on every reload and swapped in by the host server, because Fastify cannot change
  * routes once started. No schemas (the OpenAPI document comes from the docs app), so the
- * per-request path is a JSON parse, the handler and a JSON stringify.
+ * per-request path is a JSON parse, the handler and a JSON stringify; LB routes with static paths
+ * skip Fastify altogether (see lb-fast-path.ts).
  */
 export async function buildHttpApp(
   deps: HttpAppDeps,
@@ -93,8 +103,14 @@ export async function buildHttpApp(
     else addLbRoute(app, route, deps);
   }
   await app.ready();
-  if (!listener) throw new FlashError("INTERNAL", "Fastify did not hand over its request listener.");
-  return { listener, app };
+  const viaFastify = listener;
+  if (!viaFastify) throw new FlashError("INTERNAL", "Fastify did not hand over its request listener.");
+  const fast = createLbFastPath(
+    deps.routes.filter((r): r is LbRoute => r.kind === "lb"),
+    (route) => deps.lbHandler(route),
+    deps.showStacks,
+  );
+  return { listener: (req, res) => fast(req, res) || viaFastify(req, res), app };
 }
 
 function addQbRoute(app: FastifyInstance, route: QbRoute, deps: HttpAppDeps): void {
@@ -154,32 +170,18 @@ function addLbRoute(app: FastifyInstance, route: LbRoute, deps: HttpAppDeps): vo
     bodyLimit: BODY_LIMITS.lb,
     config: { limitLabel: "30 MB, RunPod's limit for load-balanced requests" },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      let input: unknown;
-      if (usesQuery) input = request.query ?? {};
-      else {
-        input = request.body === undefined ? {} : request.body;
-        if (!isPlainObject(input)) {
-          return reply.code(400).send({ error: "The body must be a JSON object." });
-        }
-      }
+      const input = usesQuery ? { ok: true as const, value: request.query ?? {} } : lbBodyInput(request.body);
+      if (!input.ok) return reply.code(400).send({ error: input.error });
       const ctx: RequestContext = {
         method: request.method,
         path: pathOf(request.url),
         params: request.params as Record<string, string>,
         query: request.query as Record<string, string | string[]>,
         headers: request.headers,
-        raw: request,
+        raw: request.raw,
       };
-      try {
-        const output = await handler(input, ctx);
-        return reply.type("application/json; charset=utf-8").send(JSON.stringify(output ?? null));
-      } catch (err) {
-        const code = httpStatusOf(err);
-        const payload: Record<string, unknown> = { error: messageOf(err) };
-        const stack = deps.showStacks && code >= 500 ? stackOf(err) : undefined;
-        if (stack) payload.stack = stack;
-        return reply.code(code).send(payload);
-      }
+      const { status, body } = await callLbHandler(handler, input.value, ctx, deps.showStacks);
+      return reply.code(status).type("application/json; charset=utf-8").send(body);
     },
   });
 }
@@ -191,22 +193,9 @@ function addLbRoute(app: FastifyInstance, route: LbRoute, deps: HttpAppDeps): vo
 function installBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
-    const text = body as string;
-    if (text.trim() === "") return done(null, undefined);
-    try {
-      const value = JSON.parse(text);
-      // Keys that would reach an object's prototype when user code merges the body are refused,
-      // as Fastify's own parser does.
-      if (text.includes("__proto__") && hasProtoKey(value)) {
-        return done(badRequest('The body must not contain a "__proto__" key.'), undefined);
-      }
-      return done(null, value);
-    } catch (err) {
-      return done(
-        badRequest(`The body is not valid JSON: ${(err as Error).message}. ${ERROR_HINT}`),
-        undefined,
-      );
-    }
+    const parsed = parseJsonBody(body as string);
+    if (parsed.ok) done(null, parsed.value);
+    else done(badRequest(parsed.error), undefined);
   });
 }
 
@@ -268,21 +257,6 @@ function badRequest(message: string): Error & { statusCode: number } {
   return Object.assign(new Error(message), { statusCode: 400 });
 }
 
-function hasProtoKey(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.hasOwn(value, "__proto__")) return true;
-  return Object.values(value).some(hasProtoKey);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf("?");
-  return q === -1 ? url : url.slice(0, q);
-}
-
 function failedStatusOf(err: unknown): "FAILED" | "CANCELLED" | "TIMED_OUT" {
   if (isFlashError(err, "REMOTE_EXECUTION")) {
     const status = (err as RemoteExecutionError).status;
@@ -290,32 +264,4 @@ function failedStatusOf(err: unknown): "FAILED" | "CANCELLED" | "TIMED_OUT" {
   }
   if (isFlashError(err, "TIMEOUT")) return "TIMED_OUT";
   return "FAILED";
-}
-
-/** The remote message for a failed job (without the job/endpoint preamble); the thrown message for anything else. */
-function messageOf(err: unknown): string {
-  if (isFlashError(err, "REMOTE_EXECUTION")) {
-    const remote = /^Job \S+ on .+? ended [A-Z_]+: ([\s\S]*)$/.exec(err.message)?.[1];
-    if (remote !== undefined) return remote;
-  }
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-function stackOf(err: unknown): string | undefined {
-  if (isFlashError(err, "REMOTE_EXECUTION")) {
-    const remote = (err as RemoteExecutionError).remoteStack;
-    if (remote) return remote;
-  }
-  return err instanceof Error ? err.stack : undefined;
-}
-
-/** An LB handler may throw an error carrying `statusCode` or `status` (as http-errors does) to pick the response code. */
-function httpStatusOf(err: unknown): number {
-  if (typeof err === "object" && err !== null) {
-    const e = err as { statusCode?: unknown; status?: unknown };
-    const code = typeof e.statusCode === "number" ? e.statusCode : e.status;
-    if (typeof code === "number" && Number.isInteger(code) && code >= 400 && code <= 599) return code;
-  }
-  return 500;
 }

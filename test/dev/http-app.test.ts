@@ -138,6 +138,40 @@ describe("the dev server's HTTP app", () => {
     expect(teapot.json()).toEqual({ error: "short and stout" });
   });
 
+  it("answers static LB routes over node:http exactly as through Fastify", async () => {
+    const host = new HttpHost(listener, () => buildDocsApp(routes));
+    const port = await host.listen("127.0.0.1", 0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const post = (path: string, body?: string) =>
+        fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
+      for (const path of ["/api/routes/items", "/api/routes/items/"]) {
+        const created = await post(path, JSON.stringify({ name: "n" }));
+        expect(created.status).toBe(200);
+        expect(created.headers.get("content-type")).toBe("application/json; charset=utf-8");
+        expect(await created.json()).toMatchObject({ fn: "create", input: { name: "n" }, method: "POST" });
+        const viaInject = await app.inject({ method: "POST", url: path, payload: { name: "n" } });
+        expect(viaInject.json()).toMatchObject({ fn: "create", input: { name: "n" } });
+      }
+      expect(await (await post("/api/routes/items")).json()).toMatchObject({ input: {} });
+      for (const bad of ["nope", "[1]", '{"__proto__": {}}']) {
+        const res = await post("/api/routes/items", bad);
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: unknown }).error).toEqual(expect.any(String));
+      }
+      const teapot = await post("/api/routes/teapot", "{}");
+      expect(teapot.status).toBe(418);
+      expect(await teapot.json()).toEqual({ error: "short and stout" });
+      expect((await fetch(`${base}/api/routes/items`, { method: "PUT" })).status).toBe(405);
+      expect(await (await fetch(`${base}/api/routes/items/9?a=1`)).json()).toMatchObject({
+        input: { a: "1" },
+        params: { id: "9" },
+      });
+    } finally {
+      await host.close();
+    }
+  });
+
   it("serves / and /ping", async () => {
     expect((await app.inject("/ping")).json()).toEqual({ status: "healthy" });
     expect((await app.inject("/")).json()).toEqual({ message: "Flash Dev Server", docs: "/docs" });
