@@ -77,7 +77,14 @@ export class JobStore {
   private readonly jobs = new Map<string, Job>();
   private readonly endpoints = new Map<string, EndpointJobs>();
 
-  constructor(private readonly hooks: JobStoreHooks) {}
+  constructor(
+    private readonly hooks: JobStoreHooks,
+    /** How long results are kept after a job ends; RunPod's values unless overridden. */
+    private readonly retention: { runMs: number; runsyncMs: number } = {
+      runMs: RETENTION_RUN_MS,
+      runsyncMs: RETENTION_RUNSYNC_MS,
+    },
+  ) {}
 
   private ep(endpointId: string): EndpointJobs {
     let e = this.endpoints.get(endpointId);
@@ -332,7 +339,10 @@ export class JobStore {
     }
     if (wasRunning) this.hooks.ended(job, job.workerId);
     if (job.ttlTimer) clearTimeout(job.ttlTimer);
-    job.retainTimer = setTimeout(() => this.forget(job), job.sync ? RETENTION_RUNSYNC_MS : RETENTION_RUN_MS);
+    job.retainTimer = setTimeout(
+      () => this.forget(job),
+      job.sync ? this.retention.runsyncMs : this.retention.runMs,
+    );
     job.retainTimer.unref();
     if (job.webhook) this.hooks.webhook(job.webhook, this.view(job));
     this.notify(job);

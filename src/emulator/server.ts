@@ -34,6 +34,11 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
   /** Worker runtime entry; default: `dist/runtime/worker.js` of this package. */
   workerEntry?: string;
+  /**
+   * How long results stay readable after a job ends. Default: RunPod's (30 min after `/run`, 1 min
+   * after `/runsync`); shorter values are for tests.
+   */
+  retention?: { runMs: number; runsyncMs: number };
   /** FLASH_CACHE_DIR of the workers (bundle and npm caches); default: `FLASH_CACHE_DIR`, else the runtime's default. */
   cacheDir?: string;
 }
@@ -73,14 +78,17 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     artifactPathFor: (endpoint) => flashStoreOf(registry).artifactPathForEndpoint(endpoint),
     log,
   });
-  const store = new JobStore({
-    queued: (endpointId) => supervisor.reconcile(endpointId),
-    started: (job) => supervisor.jobStarted(job),
-    ended: (job, workerId) => supervisor.jobEnded(job, workerId),
-    stop: (workerId, jobId) => supervisor.requestStop(workerId, jobId),
-    canTake: (workerId) => supervisor.canTake(workerId),
-    webhook: (url, body) => void deliverWebhook(url, body, log),
-  });
+  const store = new JobStore(
+    {
+      queued: (endpointId) => supervisor.reconcile(endpointId),
+      started: (job) => supervisor.jobStarted(job),
+      ended: (job, workerId) => supervisor.jobEnded(job, workerId),
+      stop: (workerId, jobId) => supervisor.requestStop(workerId, jobId),
+      canTake: (workerId) => supervisor.canTake(workerId),
+      webhook: (url, body) => void deliverWebhook(url, body, log),
+    },
+    options.retention,
+  );
   supervisor.attach(store);
 
   let publicUrl = "";

@@ -111,6 +111,23 @@ describe("a function that misbehaves costs only its job", () => {
   });
 });
 
+describe("retention", () => {
+  test("a result is gone (404) once its retention ends", async () => {
+    const short = await startEmulator({ retention: { runMs: 300, runsyncMs: 300 } });
+    try {
+      const ep = addEndpoint(short, { workersMax: 0 });
+      const run = await call(short, "POST", `/v2/${ep.id}/run`, { input: 1 });
+      await call(short, "POST", `/v2/${ep.id}/cancel/${run.json.id}`);
+      expect((await call(short, "GET", `/v2/${ep.id}/status/${run.json.id}`)).json.status).toBe("CANCELLED");
+      await until(
+        async () => (await call(short, "GET", `/v2/${ep.id}/status/${run.json.id}`)).status === 404,
+      );
+    } finally {
+      await short.close();
+    }
+  });
+});
+
 describe("output", () => {
   test("console output of a function reaches the emulator's log, prefixed with endpoint and worker", async () => {
     const ep = addEndpoint(emu);
@@ -163,6 +180,17 @@ describe("scaling", () => {
     for (const p of emu.supervisor.pids(warm.id)) seenPids.add(p);
     await new Promise((r) => setTimeout(r, 1500));
     expect((await client.health(warm.id)).workers.idle).toBe(1);
+  });
+
+  test("a worker that dies with no job is replaced to keep workersMin", async () => {
+    const ep = addEndpoint(emu, { workersMin: 1, workersMax: 1 });
+    await until(async () => (await client.health(ep.id)).workers.idle === 1);
+    const [pid] = emu.supervisor.pids(ep.id);
+    seenPids.add(pid!);
+    process.kill(pid!, "SIGKILL");
+    const replacement = await until(() => emu.supervisor.pids(ep.id).find((p) => p !== pid));
+    seenPids.add(replacement);
+    expect((await runsync(ep.id, "add", { a: 1, b: 1 })).output).toBe(2);
   });
 
   test("/health shows a running worker and an in-progress job", async () => {
