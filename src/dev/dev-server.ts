@@ -14,7 +14,7 @@ import { buildHttpApp, type LbHandlerFn, loadFastify, type RequestListener } fro
 import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
 import { lbKey, loadLbHandlers } from "./lb-modules.ts";
-import { type DevRoute, devRoutesOf } from "./routes.ts";
+import { checkReservedRoutes, type DevRoute, devRoutesOf } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
 import { formatWarning, routeChanges, startupTable } from "./table.ts";
@@ -346,6 +346,7 @@ async function statKey(file: string): Promise<string> {
 async function scanOrThrow(scan: (root: string) => Promise<ScanResult>, root: string): Promise<ScanResult> {
   const result = await scan(root);
   if (result.resources.length === 0) throw noFunctionsError(root);
+  checkReservedRoutes(devRoutesOf(result));
   return result;
 }
 

@@ -4,14 +4,6 @@ import { loadFastify, type RequestListener } from "./http-app.ts";
 import { schemaOf } from "./route-schemas.ts";
 import { type DevRoute, toFastifyPath } from "./routes.ts";
 
-/** Paths the docs app answers; everything else goes to the routes app. */
-const DOCS_PATH = /^\/(openapi\.json|docs(\/(static\/.*|json|yaml|uiConfig|initOAuth|index\.html)?)?)$/;
-
-/** True when a request path is for the docs app (`/docs`, its assets, `/openapi.json`). */
-export function isDocsPath(path: string): boolean {
-  return DOCS_PATH.test(path);
-}
-
 /**
  * Builds the app serving `/openapi.json` and Swagger UI at `/docs` (assets from the package, no
  * CDN). It is separate from the routes app so start-up and reload do not wait for the Swagger

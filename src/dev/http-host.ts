@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlashError } from "../shared/errors.ts";
-import { isDocsPath } from "./docs-app.ts";
 import type { RequestListener } from "./http-app.ts";
+import { isDocsPath } from "./routes.ts";
 
 /** How many ports after the asked one are tried when it is taken. */
 const PORT_ATTEMPTS = 20;

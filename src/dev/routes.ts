@@ -1,5 +1,6 @@
 import type { RemoteFunctionInfo, ScannedResource, ScanResult } from "../scan/types.ts";
 import type { HttpMethod } from "../sdk/enums.ts";
+import { FlashError } from "../shared/errors.ts";
 
 /** RunPod's request size limits, which the dev server enforces so nothing passes locally that fails there. */
 export const BODY_LIMITS = {
@@ -82,6 +83,34 @@ export function devRoutesOf(scan: ScanResult): DevRoute[] {
     }
   }
   return routes;
+}
+
+/** Paths of the docs app: Swagger UI (`/docs`, its assets and config) and `/openapi.json`. */
+const DOCS_PATH = /^\/(openapi\.json|docs(\/(static\/.*|json|yaml|uiConfig|initOAuth|index\.html)?)?)$/;
+
+/** True when a request path is for the docs app (`/docs`, its assets, `/openapi.json`). */
+export function isDocsPath(path: string): boolean {
+  return DOCS_PATH.test(path);
+}
+
+/** True for paths the dev server serves itself: `/`, `/ping`, and the docs app's. */
+function isReservedPath(path: string): boolean {
+  const bare = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  return bare === "/" || bare === "/ping" || isDocsPath(bare) || /^\/docs\/static\//.test(path);
+}
+
+/**
+ * Refuses project routes that would shadow (or be shadowed by) the dev server's own paths.
+ * @throws FlashError SCAN_INVALID naming file:line of each such route
+ */
+export function checkReservedRoutes(routes: readonly DevRoute[]): void {
+  const clashes = routes.filter((r) => r.listed && isReservedPath(r.path));
+  if (clashes.length === 0) return;
+  const lines = clashes.map(
+    (r) =>
+      `${r.resource.file}:${r.fn.at.line}:${r.fn.at.column}: ${r.method} ${r.path} is served by the dev server itself (/, /ping, /openapi.json, /docs); choose another path or file name`,
+  );
+  throw new FlashError("SCAN_INVALID", lines.join("\n"));
 }
 
 /** `{id}` segments in Fastify's `:id` form. */

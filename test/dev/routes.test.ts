@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { devRoutesOf, pathMatcher, toFastifyPath } from "../../src/dev/routes.ts";
+import { checkReservedRoutes, devRoutesOf, pathMatcher, toFastifyPath } from "../../src/dev/routes.ts";
 import { routesOf } from "../../src/scan/index.ts";
 import { resource, scanOf } from "./fake-scan.ts";
 
@@ -53,5 +53,20 @@ describe("devRoutesOf", () => {
     expect(m.test("/api/items/42/")).toBe(true);
     expect(m.test("/api/items")).toBe(false);
     expect(pathMatcher("/a.b/run").test("/aXb/run")).toBe(false);
+  });
+
+  it("refuses routes that clash with the dev server's own paths, and only those", () => {
+    const clash = (file: string, path: string) =>
+      devRoutesOf(scanOf("/p", [resource(file, [{ name: "f", method: "GET", path }], true)]));
+    expect(() => checkReservedRoutes(clash("ping.ts", "/"))).toThrow(
+      /ping\.ts:5:14: GET \/ping is served by the dev server/,
+    );
+    expect(() => checkReservedRoutes(clash("docs.ts", "/json"))).toThrow(/GET \/docs\/json/);
+    expect(() => checkReservedRoutes(clash("docs.ts", "/static/a.css"))).toThrow(/GET \/docs\/static/);
+    expect(() => checkReservedRoutes(clash("docs.ts", "/search"))).not.toThrow();
+    expect(() =>
+      checkReservedRoutes(devRoutesOf(scanOf("/p", [resource("docs.ts", [{ name: "d" }])]))),
+    ).not.toThrow();
+    expect(() => checkReservedRoutes(routes)).not.toThrow();
   });
 });
