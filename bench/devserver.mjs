@@ -19,8 +19,9 @@ const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(args[i + 1]);
 };
-const SECONDS = opt("seconds", 5);
-const CONNECTIONS = opt("connections", 32);
+const runDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
+const SECONDS = runDirectly ? opt("seconds", 5) : 5;
+const CONNECTIONS = runDirectly ? opt("connections", 32) : 32;
 const children = new Set();
 
 process.on("exit", () => {
@@ -173,105 +174,126 @@ const server = http.createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => console.log("bare http://127.0.0.1:" + server.address().port));
 `;
 
-const results = [];
-const report = (name, value, target, pass) => {
-  results.push({ name, value, target, pass });
-  console.log(`${pass ? "PASS" : "MISS"}  ${name}: ${value}  (target ${target})`);
-};
-
-const dir = await makeProject();
-try {
-  // 1. Start-up: three runs, median.
-  const startups = [];
-  for (let i = 0; i < 3; i++) {
-    const { child, startupMs } = await startFlash(dir, ["--no-reload"]);
-    startups.push(startupMs);
-    await stop(child);
-  }
-  startups.sort((a, b) => a - b);
-  const startup = startups[1];
-  report(
-    "start-up to first /ping (10 files, median of 3)",
-    `${startup.toFixed(0)} ms`,
-    "≤ 1000 ms",
-    startup <= 1000,
-  );
-
-  // 2. Reload latency: a new LB file per round; poll its route until served.
-  const { child, url } = await startFlash(dir);
-  await sleep(500);
-  const latencies = [];
-  for (let i = 0; i < 10; i++) {
-    const route = `${url}/api/new${i}/hello`;
-    const t0 = performance.now();
-    await writeFile(join(dir, "api", `new${i}.ts`), LB_FILE(100 + i));
-    for (;;) {
-      const res = await fetch(route).catch(() => undefined);
-      if (res?.ok) break;
-      await sleep(2);
-      if (performance.now() - t0 > 10_000)
-        throw new Error(`reload ${i} not served in 10 s:\n${child.output()}`);
+/**
+ * Runs the four measurements; `report` receives each as (name, value, target, pass).
+ * @returns the results, in order
+ */
+export async function runDevServerBench(onResult = () => {}) {
+  const results = [];
+  const report = (name, value, target, pass) => {
+    results.push({ name, value, target, pass });
+    onResult(name, value, target, pass);
+  };
+  const dir = await makeProject();
+  try {
+    // 1. Start-up: three runs, median.
+    const startups = [];
+    for (let i = 0; i < 3; i++) {
+      const { child, startupMs } = await startFlash(dir, ["--no-reload"]);
+      startups.push(startupMs);
+      await stop(child);
     }
-    latencies.push(performance.now() - t0);
-    await sleep(100);
-  }
-  latencies.sort((a, b) => a - b);
-  const median = (latencies[4] + latencies[5]) / 2;
-  report(
-    "reload, save → new route served (median of 10)",
-    `${median.toFixed(0)} ms (min ${latencies[0].toFixed(0)}, max ${latencies[9].toFixed(0)})`,
-    "≤ 200 ms",
-    median <= 200,
-  );
-
-  // 3. LB throughput vs bare node:http, same payload, same client.
-  const payload = JSON.stringify({ text: "hello", n: 42, tags: ["a", "b"] });
-  const bare = spawnTracked(["--input-type=module", "-e", BARE]);
-  const bareUrl = await waitForUrl(bare, /bare (http:\/\/\S+)/);
-  // Alternate the two and keep each one's best round: the machine is shared, and a burst of other
-  // work during one round should not decide the ratio.
-  let bareResult = { rps: 0, bad: 0, client: "" };
-  let lbResult = { rps: 0, bad: 0, client: "" };
-  for (let round = 0; round < 2; round++) {
-    const b = await load(`${bareUrl}/echo`, payload);
-    if (b.rps > bareResult.rps) bareResult = b;
-    const l = await load(`${url}/api/r0/echo`, payload);
-    if (l.rps > lbResult.rps) lbResult = l;
-  }
-  await stop(bare);
-  const ratio = lbResult.rps / bareResult.rps;
-  report(
-    "LB route throughput vs bare node:http echo",
-    `${lbResult.rps.toFixed(0)} vs ${bareResult.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (${lbResult.client}, ${CONNECTIONS} connections, ${SECONDS} s, best of 2; errors ${lbResult.bad}/${bareResult.bad})`,
-    "≥ 70%",
-    ratio >= 0.7,
-  );
-
-  // 4. QB run_sync through a warm local worker.
-  const warm = await fetch(`${url}/workers/w0/run_sync`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ input: { n: 1 } }),
-  }).then((r) => r.json());
-  if (warm.status !== "COMPLETED") {
+    startups.sort((a, b) => a - b);
+    const startup = startups[1];
     report(
-      "QB run_sync through a warm local worker",
-      `not measured: ${JSON.stringify(warm).slice(0, 200)}`,
-      "≥ 2000 req/s",
-      false,
+      "start-up to first /ping (10 files, median of 3)",
+      `${startup.toFixed(0)} ms`,
+      "≤ 1000 ms",
+      startup <= 1000,
     );
-  } else {
-    const qb = await load(`${url}/workers/w0/run_sync`, JSON.stringify({ input: { n: 1 } }));
+
+    // 2. Reload latency: a new LB file per round; poll its route until served.
+    const { child, url } = await startFlash(dir);
+    await sleep(500);
+    const latencies = [];
+    for (let i = 0; i < 10; i++) {
+      const route = `${url}/api/new${i}/hello`;
+      const t0 = performance.now();
+      await writeFile(join(dir, "api", `new${i}.ts`), LB_FILE(100 + i));
+      for (;;) {
+        const res = await fetch(route).catch(() => undefined);
+        if (res?.ok) break;
+        await sleep(2);
+        if (performance.now() - t0 > 10_000)
+          throw new Error(`reload ${i} not served in 10 s:\n${child.output()}`);
+      }
+      latencies.push(performance.now() - t0);
+      await sleep(100);
+    }
+    latencies.sort((a, b) => a - b);
+    const median = (latencies[4] + latencies[5]) / 2;
     report(
-      "QB run_sync through a warm local worker",
-      `${qb.rps.toFixed(0)} req/s (${qb.client}, ${CONNECTIONS} connections; errors ${qb.bad})`,
-      "≥ 2000 req/s",
-      qb.rps >= 2000,
+      "reload, save → new route served (median of 10)",
+      `${median.toFixed(0)} ms (min ${latencies[0].toFixed(0)}, max ${latencies[9].toFixed(0)})`,
+      "≤ 200 ms",
+      median <= 200,
     );
+
+    // 3. LB throughput vs bare node:http, same payload, same client.
+    const payload = JSON.stringify({ text: "hello", n: 42, tags: ["a", "b"] });
+    const bare = spawnTracked(["--input-type=module", "-e", BARE]);
+    const bareUrl = await waitForUrl(bare, /bare (http:\/\/\S+)/);
+    // Alternate the two and keep each one's best round: the machine is shared, and a burst of other
+    // work during one round should not decide the ratio.
+    let bareResult = { rps: 0, bad: 0, client: "" };
+    let lbResult = { rps: 0, bad: 0, client: "" };
+    for (let round = 0; round < 2; round++) {
+      const b = await load(`${bareUrl}/echo`, payload);
+      if (b.rps > bareResult.rps) bareResult = b;
+      const l = await load(`${url}/api/r0/echo`, payload);
+      if (l.rps > lbResult.rps) lbResult = l;
+    }
+    await stop(bare);
+    const ratio = lbResult.rps / bareResult.rps;
+    report(
+      "LB route throughput vs bare node:http echo",
+      `${lbResult.rps.toFixed(0)} vs ${bareResult.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (${lbResult.client}, ${CONNECTIONS} connections, ${SECONDS} s, best of 2; errors ${lbResult.bad}/${bareResult.bad})`,
+      "≥ 70%",
+      ratio >= 0.7,
+    );
+
+    // 4. QB run_sync through a warm local worker.
+    const warm = await fetch(`${url}/workers/w0/run_sync`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: { n: 1 } }),
+    }).then((r) => r.json());
+    if (warm.status !== "COMPLETED") {
+      report(
+        "QB run_sync through a warm local worker",
+        `not measured: ${JSON.stringify(warm).slice(0, 200)}`,
+        "≥ 2000 req/s",
+        false,
+      );
+    } else {
+      const qb = await load(`${url}/workers/w0/run_sync`, JSON.stringify({ input: { n: 1 } }));
+      report(
+        "QB run_sync through a warm local worker",
+        `${qb.rps.toFixed(0)} req/s (${qb.client}, ${CONNECTIONS} connections; errors ${qb.bad})`,
+        "≥ 2000 req/s",
+        qb.rps >= 2000,
+      );
+    }
+    await stop(child);
+  } finally {
+    for (const c of children) await stop(c);
+    await rm(dir, { recursive: true, force: true });
   }
-  await stop(child);
-} finally {
-  for (const c of children) await stop(c);
-  await rm(dir, { recursive: true, force: true });
+  return results;
 }
-if (process.argv.includes("--json")) console.log(JSON.stringify(results));
+
+/** For `npm run bench` (bench/run.mjs): the figures as a report section. */
+export async function bench() {
+  const results = await runDevServerBench();
+  return {
+    title: "flash run (dev server), generated 10-file project",
+    rows: results.map((r) => [r.name, r.value, `${r.target}${r.pass ? "" : "  MISSED"}`]),
+  };
+}
+
+if (runDirectly) {
+  const results = await runDevServerBench((name, value, target, pass) =>
+    console.log(`${pass ? "PASS" : "MISS"}  ${name}: ${value}  (target ${target})`),
+  );
+  if (process.argv.includes("--json")) console.log(JSON.stringify(results));
+}
