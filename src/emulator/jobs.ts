@@ -67,7 +67,7 @@ export interface JobStoreHooks {
   ended(job: Job, workerId: string | undefined): void;
   /** The worker running `jobId` must stop it (cancelled, timed out, expired). */
   stop(workerId: string, jobId: string): void;
-  /** False for a worker being stopped: it gets no more jobs. */
+  /** False for a worker being stopped or replaced: it gets no more jobs. */
   canTake(workerId: string): boolean;
   /** Fire-and-forget webhook delivery. */
   webhook(url: string, body: unknown): void;
@@ -130,18 +130,19 @@ export class JobStore {
     if (job.status === "IN_QUEUE") this.hooks.queued(job.endpointId);
   }
 
-  /** Hands queued jobs to waiting takers, oldest first. */
+  /**
+   * Hands queued jobs to waiting takers, oldest first. A taker whose worker may not take jobs now
+   * (being replaced) keeps waiting until its poll times out; a stopped worker's takers are released.
+   */
   private dispatch(endpointId: string): void {
     const e = this.ep(endpointId);
-    while (e.queue.size > 0 && e.takers.length > 0) {
-      const taker = e.takers.shift()!;
-      if (!this.hooks.canTake(taker.workerId)) {
-        taker.resolve(undefined);
-        continue;
-      }
+    while (e.queue.size > 0) {
+      const i = e.takers.findIndex((t) => this.hooks.canTake(t.workerId));
+      if (i < 0) break;
+      const [taker] = e.takers.splice(i, 1);
       const job = e.queue.values().next().value!;
-      this.start(job, taker.workerId);
-      taker.resolve(job);
+      this.start(job, taker!.workerId);
+      taker!.resolve(job);
     }
   }
 
@@ -183,7 +184,7 @@ export class JobStore {
     holdMs: number,
   ): { job: Promise<Job | undefined>; cancel: () => void } {
     const now = this.takeNow(endpointId, workerId);
-    if (now || !this.hooks.canTake(workerId)) return { job: Promise.resolve(now), cancel: () => {} };
+    if (now) return { job: Promise.resolve(now), cancel: () => {} };
     const e = this.ep(endpointId);
     let taker!: Taker;
     let cancelFn: () => void = () => {};

@@ -33,6 +33,10 @@ export interface WorkerRecord {
   inflight: number;
   /** LB: the port its HTTP server listens on. */
   port?: number;
+  /** What it was started with (env, artifact, type); a worker whose endpoint changed is replaced. */
+  fingerprint?: string;
+  /** Its endpoint changed since it started: it takes no new jobs and stops once idle. */
+  outdated: boolean;
   /** LB: why its code failed to load (its /ping answered 503), if it did. */
   loadError?: string;
   /** Jobs the platform wants stopped, delivered by the job-stop long poll. */
@@ -82,7 +86,11 @@ export class Supervisor {
     this.events.setMaxListeners(0);
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweepTimer.unref();
-    o.registry.on("endpoint:saved", (endpoint) => this.reconcile(endpoint.id));
+    o.registry.on("endpoint:saved", (endpoint) => {
+      this.replaceOutdated();
+      this.reconcile(endpoint.id);
+    });
+    o.registry.on("template:saved", () => this.replaceOutdated());
     o.registry.on("endpoint:deleted", (endpoint) => void this.endpointDeleted(endpoint.id));
   }
 
@@ -109,7 +117,8 @@ export class Supervisor {
   }
 
   canTake(workerId: string): boolean {
-    return this.workers.get(workerId)?.state !== "stopping";
+    const rec = this.workers.get(workerId);
+    return rec === undefined || (rec.state !== "stopping" && !rec.outdated);
   }
 
   jobStarted(job: Job): void {
@@ -124,6 +133,38 @@ export class Supervisor {
     if (!rec) return;
     rec.jobs.delete(job.id);
     rec.lastActive = Date.now();
+    if (rec.outdated && rec.jobs.size === 0) void this.stopWorker(rec, "its endpoint changed");
+  }
+
+  /** What a worker of this endpoint is started with; when it changes, running workers are replaced. */
+  private fingerprintOf(endpoint: EmulatedEndpoint): string {
+    return JSON.stringify([
+      endpoint.type,
+      endpoint.templateId,
+      this.o.registry.envOf(endpoint),
+      this.o.artifactPathFor(endpoint) ?? null,
+    ]);
+  }
+
+  /**
+   * Workers started before their endpoint's template, env or build changed are replaced, as RunPod
+   * rolls workers to a new endpoint version: idle ones stop now, busy ones after their jobs.
+   */
+  private replaceOutdated(): void {
+    const current = new Map<string, string>();
+    for (const w of this.workers.values()) {
+      if (!w.managed || w.fingerprint === undefined || w.outdated || w.state === "stopping") continue;
+      const endpoint = this.o.registry.endpoints.get(w.endpointId);
+      if (!endpoint) continue;
+      let fp = current.get(endpoint.id);
+      if (fp === undefined) {
+        fp = this.fingerprintOf(endpoint);
+        current.set(endpoint.id, fp);
+      }
+      if (fp === w.fingerprint) continue;
+      w.outdated = true;
+      if (w.jobs.size === 0 && w.inflight === 0) void this.stopWorker(w, "its endpoint changed");
+    }
   }
 
   /** Asks a worker to stop a job (its job-stop poll answers). */
@@ -245,7 +286,7 @@ export class Supervisor {
     } else {
       const conc = this.concurrencyOf(endpoint);
       const capacity = live.reduce(
-        (n, w) => n + (w.state === "initializing" ? conc : Math.max(0, conc - w.jobs.size)),
+        (n, w) => n + (w.outdated ? 0 : w.state === "initializing" ? conc : Math.max(0, conc - w.jobs.size)),
         0,
       );
       const queued = this.store.counts(endpointId).inQueue;
@@ -260,6 +301,8 @@ export class Supervisor {
 
   private sweep(): void {
     const now = Date.now();
+    // A build deployed to an environment changes the artifact without a registry event.
+    this.replaceOutdated();
     for (const w of this.workers.values()) {
       // An external worker (one we did not start) that stopped polling is gone.
       if (!w.managed && w.jobs.size === 0 && now - w.lastSeen > EXTERNAL_WORKER_TTL_MS) {
@@ -302,6 +345,7 @@ export class Supervisor {
       lastSeen: Date.now(),
       jobs: new Set(),
       inflight: 0,
+      outdated: false,
       stopIds: [],
       stopWaiters: new Set(),
       exited: Promise.resolve(),
@@ -336,6 +380,7 @@ export class Supervisor {
     }
     const origin = this.o.origin();
     const base = `${origin}/v2/${endpoint.id}`;
+    rec.fingerprint = this.fingerprintOf(endpoint);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASSTHROUGH.test(k)) env[k] = v;
     Object.assign(

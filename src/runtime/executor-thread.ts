@@ -1,24 +1,30 @@
 import { pathToFileURL } from "node:url";
 import { parentPort } from "node:worker_threads";
 import { describeError, outputJson, resolveExport } from "./call-export.ts";
-import { installDeployedDispatcher } from "./deployed-dispatcher.ts";
 import type { ExecutorReply, ExecutorTask } from "./executor-protocol.ts";
+import { timing } from "./timing.ts";
 
 /**
  * The executor thread: runs user functions, one job at a time, for the queue loop (executor.ts).
  * Errors the function throws become the job's error here; errors nobody catches end the thread and
  * the worker reports them.
  */
-export function runExecutorThread(): void {
+export async function runExecutorThread(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error("the executor must run in a worker thread");
-  installDeployedDispatcher();
+  // Deployed workers route calls between resources; live ones keep the SDK's in-process default and
+  // do not load the dispatcher (it pulls in the SDK: start-up time on every cold start).
+  if (process.env.FLASH_RESOURCE_NAME) {
+    const { installDeployedDispatcher } = await import("./deployed-dispatcher.ts");
+    installDeployedDispatcher();
+  }
   port.on("message", (msg: ExecutorTask) => {
     if (msg?.type !== "run") return;
     const chunk = (outputJson: string) =>
       port.postMessage({ type: "chunk", id: msg.id, outputJson } satisfies ExecutorReply);
     void run(msg, chunk).then((reply) => port.postMessage(reply));
   });
+  timing("executor thread ready");
   port.postMessage({ type: "ready" } satisfies ExecutorReply);
 }
 
@@ -41,6 +47,7 @@ async function run(task: ExecutorTask, chunk: (outputJson: string) => void): Pro
     if (!mod) {
       mod = (await import(pathToFileURL(task.modulePath).href)) as Record<string, unknown>;
       modules.set(task.modulePath, mod);
+      timing("bundle imported");
     }
     const fn = resolveExport(mod, task.exportName, task.where);
     const output = await fn(task.input);

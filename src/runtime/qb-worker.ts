@@ -5,6 +5,7 @@ import { Executor } from "./executor.ts";
 import type { RunResult } from "./executor-protocol.ts";
 import { httpRequest, withParams } from "./http-client.ts";
 import { taskForJob } from "./job-code.ts";
+import { timing } from "./timing.ts";
 import { type Job, parseTakenJob } from "./wire.ts";
 
 /** How long one job-take long poll may hang before the worker re-polls (RunPod's Python worker: 90 s). */
@@ -67,6 +68,7 @@ export function startQueueWorker(
         else if (reply.status === 200 && reply.body.length > 0 && reply.contentType.includes("json")) {
           const value: unknown = JSON.parse(reply.body.toString("utf8"));
           job = parseTakenJob(Array.isArray(value) ? value[0] : value);
+          timing("job taken");
         } else if (reply.status !== 200 && reply.status !== 204 && reply.status !== 400) {
           log(`job-take answered HTTP ${reply.status}: ${reply.body.toString("utf8").slice(0, 200)}`);
           await sleep(1000, abort.signal);
@@ -91,6 +93,7 @@ export function startQueueWorker(
     };
     try {
       const task = await taskForJob(job, env, cache, log);
+      timing("job code ready");
       result = stopped.has(job.id)
         ? { ok: false, error: { error_type: "Stopped", error_message: "stopped" } }
         : await executor.run(task, onChunk);

@@ -6,13 +6,15 @@
  */
 import { isMainThread, workerData } from "node:worker_threads";
 import { readWorkerEnv } from "./env.ts";
+import { Executor } from "./executor.ts";
+import { timing } from "./timing.ts";
 
 const log = (line: string) =>
   process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? process.pid}] ${line}\n`);
 
 if (!isMainThread && (workerData as { flashExecutor?: boolean } | undefined)?.flashExecutor) {
   const { runExecutorThread } = await import("./executor-thread.ts");
-  runExecutorThread();
+  await runExecutorThread();
 } else {
   const env = readWorkerEnv();
   let stop: () => Promise<void>;
@@ -22,10 +24,12 @@ if (!isMainThread && (workerData as { flashExecutor?: boolean } | undefined)?.fl
       stop = (await startLbWorker(env, log)).stop;
     } else {
       // Executor threads boot while the queue loop's module loads: they are the longer pole of a cold start.
-      const { Executor } = await import("./executor.ts");
+      timing("main loaded");
       const executors = Array.from({ length: env.concurrency }, () => new Executor(process.argv[1]!, log));
       for (const e of executors) e.start();
+      timing("executors started");
       const { startQueueWorker } = await import("./qb-worker.ts");
+      timing("queue loop loaded");
       const worker = startQueueWorker(env, log, executors);
       stop = worker.stop;
       void worker.done.then(() => process.exit(0));

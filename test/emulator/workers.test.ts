@@ -193,6 +193,17 @@ describe("scaling", () => {
     expect((await runsync(ep.id, "add", { a: 1, b: 1 })).output).toBe(2);
   });
 
+  test("changing the endpoint's template env replaces its workers: the next job sees the new env", async () => {
+    const ep = addEndpoint(emu, { env: { GREETING: "hello" } });
+    const first = await runsync(ep.id, "envVar", { name: "GREETING" });
+    expect(first.output).toBe("hello");
+    const template = emu.registry.templates.get(ep.templateId)!;
+    emu.registry.saveTemplate({ ...template, env: [{ key: "GREETING", value: "bonjour" }] });
+    const second = await runsync(ep.id, "envVar", { name: "GREETING" });
+    expect(second.output).toBe("bonjour");
+    expect(second.workerId).not.toBe(first.workerId);
+  });
+
   test("/health shows a running worker and an in-progress job", async () => {
     const ep = addEndpoint(emu);
     const run = await client.run(ep.id, { input: live(bundle, "sleeps", { ms: 60_000 }) });
