@@ -204,6 +204,10 @@ describe("flash deploy / undeploy against the emulator", () => {
     expect((await endpointNamed("compute")).workersMax).toBe(3);
     expect((await envOf("compute")).GREETING).toBe("bonjour");
     expect((await snapshot()).endpoints).toEqual(ids);
+    // The running workers are replaced: the next job sees the new env.
+    const compute = await endpointNamed("compute");
+    const out = await call(emu, "POST", `/v2/${compute.id}/runsync`, { input: { n: 1 } }, KEY);
+    expect(out.json.output).toEqual({ doubled: 2, by: "workers_compute", greeting: "bonjour" });
   });
 
   test("with FLASH_DEBUG=1 requests are logged, the key is not", async () => {
