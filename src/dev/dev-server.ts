@@ -13,7 +13,7 @@ import { ensureGitignored } from "./gitignore.ts";
 import { buildHttpApp, type LbHandlerFn, loadFastify, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
-import { lbKey, loadLbHandlers } from "./lb-modules.ts";
+import { devBundleDir, lbKey, loadLbHandlers, removeStaleDevBundles } from "./lb-modules.ts";
 import { checkReservedRoutes, type DevRoute, devRoutesOf } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
@@ -116,7 +116,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   phase("scanned");
   for (const w of scan.warnings) options.warn(formatWarning(w));
   await mkdir(join(root, ".flash"), { recursive: true });
-  await rm(join(root, ".flash", "dev"), { recursive: true, force: true });
+  await removeStaleDevBundles(root);
   await ensureGitignored(root);
   phase(".flash ready");
 
@@ -324,6 +324,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
             })
           : [];
         await host.close();
+        await rm(devBundleDir(root), { recursive: true, force: true }).catch(() => {});
         setDispatcher(undefined);
         delete globals[REGISTER_QB_MODULE];
         return removed;

@@ -7,9 +7,34 @@ import { FlashError, isFlashError } from "../shared/errors.ts";
 import { bundleForDevServer } from "./bundle.ts";
 import { projectFrameOf } from "./error-location.ts";
 import type { LbHandlerFn } from "./http-app.ts";
+import { isProcessAlive } from "./process-alive.ts";
 
 /** Generations of dev bundles kept on disk: the current one and the one before (still in use by requests in flight). */
 const KEEP_GENERATIONS = 2;
+
+/**
+ * Where this process writes its dev bundles: `.flash/dev/<pid>/`, so two sessions in one project
+ * never write over each other's files.
+ */
+export function devBundleDir(root: string): string {
+  return join(root, ".flash", "dev", String(process.pid));
+}
+
+/** Removes the dev bundles of processes that are gone (earlier sessions of this project). */
+export async function removeStaleDevBundles(root: string): Promise<void> {
+  const dir = join(root, ".flash", "dev");
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names
+      .filter((name) => !/^\d+$/.test(name) || !isProcessAlive(Number(name)))
+      .map((name) => rm(join(dir, name), { recursive: true, force: true })),
+  );
+}
 
 /** Key of an LB handler in the map {@link loadLbHandlers} returns. */
 export function lbKey(file: string, fn: string): string {
@@ -31,7 +56,7 @@ export async function loadLbHandlers(options: {
   const lb = scan.resources.filter((r) => r.isLoadBalanced);
   const handlers = new Map<string, LbHandlerFn>();
   if (lb.length === 0) return handlers;
-  const devDir = join(root, ".flash", "dev");
+  const devDir = devBundleDir(root);
   const outDir = join(devDir, `g${options.generation}`);
   const qbFiles = new Map(
     scan.resources.filter((r) => !r.isLoadBalanced).map((r) => [join(root, r.file), r.file] as const),

@@ -2,6 +2,9 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 
+/** Re-exported for `flash undeploy --live`, which reads the same file. */
+export { isProcessAlive } from "./process-alive.ts";
+
 /** One live endpoint a dev session created. */
 export const LiveEndpointEntry = z.object({ id: z.string(), name: z.string() });
 export type LiveEndpointEntry = z.infer<typeof LiveEndpointEntry>;
@@ -74,14 +77,4 @@ export async function updateLiveSessions(
   change: (sessions: LiveSessionEntry[]) => LiveSessionEntry[],
 ): Promise<void> {
   await writeLiveSessions(root, change(await readLiveSessions(root)));
-}
-
-/** True when a process with this id runs (signal 0 checks without sending anything). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

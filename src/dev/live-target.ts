@@ -8,12 +8,12 @@ import type { EndpointInput } from "../shared/schemas/control-plane.ts";
 import type { ExecutionTarget, QbJob } from "./execution.ts";
 import { liveEndpointInput } from "./live-endpoint.ts";
 import {
-  isProcessAlive,
   type LiveEndpointEntry,
   type LiveSessionEntry,
   readLiveSessions,
   updateLiveSessions,
 } from "./live-session.ts";
+import { isProcessAlive } from "./process-alive.ts";
 
 interface Provisioned {
   /** Hash of the endpoint input, to update the endpoint when the config changes on reload. */
