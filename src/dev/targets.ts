@@ -38,9 +38,11 @@ export async function createExecutionTarget(
   const { createEmulator } = await import("../emulator/index.ts");
   const emulator = await createEmulator({
     port: 0,
-    // Worker output and emulator warnings are the user's; where the emulator listens is not.
+    // Worker output and emulator warnings are the user's; where the emulator listens, and workers
+    // stopping because this session removed their endpoint on exit, are not news.
     log: (line) => {
-      if (!line.startsWith("emulator listening on")) context.workerLog(line);
+      if (line.startsWith("emulator listening on") || line.endsWith("stopping: endpoint deleted")) return;
+      context.workerLog(line);
     },
   });
   process.env.RUNPOD_API_URL = emulator.url;
