@@ -24,6 +24,7 @@ const cpu = new CpuLiveServerless({
 
 export const double = remote(cpu, async (input: { n: number }) => ({
   doubled: input.n * 2,
+  max: ${workersMax},
   by: process.env.FLASH_RESOURCE_NAME,
   greeting: process.env.GREETING,
 }));
@@ -154,7 +155,7 @@ describe("flash deploy / undeploy against the emulator", () => {
     const sync = await call(emu, "POST", `/v2/${compute.id}/runsync`, { input: { n: 21 } }, KEY);
     expect(sync.json).toMatchObject({
       status: "COMPLETED",
-      output: { doubled: 42, by: "workers_compute", greeting: "hello" },
+      output: { doubled: 42, max: 2, by: "workers_compute", greeting: "hello" },
     });
     const queued = await call(emu, "POST", `/v2/${compute.id}/run`, { input: { n: 5 } }, KEY);
     expect(queued.json.status).toBe("IN_QUEUE");
@@ -162,7 +163,7 @@ describe("flash deploy / undeploy against the emulator", () => {
       const s = await call(emu, "GET", `/v2/${compute.id}/status/${queued.json.id}`, undefined, KEY);
       return s.json.status === "COMPLETED" ? s.json : undefined;
     });
-    expect(done.output).toEqual({ doubled: 10, by: "workers_compute", greeting: "hello" });
+    expect(done.output).toEqual({ doubled: 10, max: 2, by: "workers_compute", greeting: "hello" });
   });
 
   test("the LB route returns a result computed by the deployed QB endpoint", async () => {
@@ -175,7 +176,7 @@ describe("flash deploy / undeploy against the emulator", () => {
     // Run by the compute endpoint's worker (FLASH_RESOURCE_NAME there), not inside the LB worker.
     expect(r.json).toEqual({
       via: "api_routes",
-      result: { doubled: 14, by: "workers_compute", greeting: "hello" },
+      result: { doubled: 14, max: 2, by: "workers_compute", greeting: "hello" },
     });
     const jobsAfter = (await call(emu, "GET", `/v2/${compute.id}/health`, undefined, KEY)).json.jobs
       .completed;
@@ -204,10 +205,10 @@ describe("flash deploy / undeploy against the emulator", () => {
     expect((await endpointNamed("compute")).workersMax).toBe(3);
     expect((await envOf("compute")).GREETING).toBe("bonjour");
     expect((await snapshot()).endpoints).toEqual(ids);
-    // The running workers are replaced: the next job sees the new env.
+    // The running workers are replaced: the next job runs the new code with the new env.
     const compute = await endpointNamed("compute");
     const out = await call(emu, "POST", `/v2/${compute.id}/runsync`, { input: { n: 1 } }, KEY);
-    expect(out.json.output).toEqual({ doubled: 2, by: "workers_compute", greeting: "bonjour" });
+    expect(out.json.output).toEqual({ doubled: 2, max: 3, by: "workers_compute", greeting: "bonjour" });
   });
 
   test("with FLASH_DEBUG=1 requests are logged, the key is not", async () => {
@@ -251,7 +252,7 @@ describe("flash deploy / undeploy against the emulator", () => {
     const r = await call(emu, "POST", `/lb/${api.id}/compute`, { n: 1 }, KEY);
     expect(r.json).toEqual({
       via: "api_routes",
-      result: { doubled: 2, by: "workers_compute", greeting: "bonjour" },
+      result: { doubled: 2, max: 3, by: "workers_compute", greeting: "bonjour" },
     });
 
     const third = await run(["deploy", "--env", "kill"]);
@@ -339,6 +340,18 @@ describe("flash login", () => {
     expect(
       (await flash(["undeploy", "--yes"], { cwd: proj, env: { HOME: home, RUNPOD_API_URL: emu.url } })).code,
     ).toBe(0);
+  });
+
+  test("without any key, deploy to RunPod stops before building, saying how to set one", async () => {
+    const home = makeProject({});
+    const proj = makeProject({ "w.ts": COMPUTE(1) });
+    const r = await flash(["deploy"], { cwd: proj, env: { HOME: home } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: No RunPod API key found.");
+    expect(r.stderr).toContain("flash login");
+    expect(r.stdout).not.toContain("Building");
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(join(proj, ".flash"))).toBe(false);
   });
 
   test("a key the control plane rejects is not saved", async () => {
