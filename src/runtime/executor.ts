@@ -35,9 +35,11 @@ export class Executor {
       stderr: false,
     });
     this.thread = thread;
+    let becameReady = false;
     this.ready = new Promise((resolve) => {
       const onReady = (msg: ExecutorReply) => {
         if (msg?.type === "ready") {
+          becameReady = true;
           thread.off("message", onReady);
           resolve();
         }
@@ -90,8 +92,14 @@ export class Executor {
           `uncaught error between jobs: ${uncaught instanceof Error ? uncaught.message : String(uncaught)}`,
         );
       }
-      // Replace it at once: the next job should find a warm thread.
-      if (!this.closed) this.start();
+      // Replace it at once, so the next job finds a warm thread; but a thread that cannot even start
+      // (a broken install) is retried after a pause rather than in a tight loop.
+      if (this.closed) return;
+      if (becameReady) this.start();
+      else {
+        this.log(`executor thread ended before it was ready (code ${code}); starting another in 1 s`);
+        setTimeout(() => this.start(), 1000).unref();
+      }
     });
   }
 
