@@ -37,7 +37,10 @@ export async function undeployCommand(
     return;
   }
   if (plan.endpoints.length === 0 && plan.notes.length > 0) return;
-  out(`This removes ${plan.endpoints.length} endpoint${plan.endpoints.length === 1 ? "" : "s"} of ${what}:`);
+  const also = opts.live ? "" : " (and the environment; network volumes are kept)";
+  out(
+    `This removes ${plan.endpoints.length} endpoint${plan.endpoints.length === 1 ? "" : "s"} of ${what}${also}:`,
+  );
   for (const e of plan.endpoints) out(`  ${e.name}  (${e.id})`);
   if (!opts.yes && process.stdin.isTTY) {
     const rl = createInterface({ input: process.stdin, output: process.stdout });
