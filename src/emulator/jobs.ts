@@ -332,6 +332,9 @@ export class JobStore {
     job.completedAt = Date.now();
     if ("output" in fields && fields.output !== undefined) job.output = fields.output;
     if (fields.error !== undefined) job.error = fields.error;
+    // Only FAILED and TIMED_OUT jobs can be retried; for the others the input (a live job's carries
+    // the whole bundle) is not needed any more and is not kept for the retention period.
+    if (status === "COMPLETED" || status === "CANCELLED") job.input = undefined;
     if (status === "COMPLETED") e.completed++;
     else if (status === "FAILED" || status === "TIMED_OUT") e.failed++;
     // The worker still runs it: tell it to stop (cancel, timeout).
