@@ -1,5 +1,5 @@
 import type { RemoteFunctionInfo, ScannedResource, ScanResult } from "../../src/scan/types.ts";
-import type { ResolvedConfig } from "../../src/sdk/config.ts";
+import { resolveConfig } from "../../src/sdk/config.ts";
 import type { HttpMethod } from "../../src/sdk/enums.ts";
 
 /** A hand-made scanned resource: file path → names as discovery derives them (SPEC section 3). */
@@ -26,7 +26,7 @@ export function resource(
     urlPrefix: `/${bare}`,
     modulePath: bare.replace(/\//g, "."),
     functions: fns,
-    config: { resourceType: lb ? "CpuLiveLoadBalancer" : "LiveServerless" } as ResolvedConfig,
+    config: resolveConfig(lb ? "CpuLiveLoadBalancer" : "LiveServerless", {}),
     configAt: { file, line: 3, column: 13 },
     makesRemoteCalls: false,
     calls: [],

@@ -1,0 +1,150 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ControlPlane } from "../../src/cloud/control-plane.ts";
+import type { QueueClient } from "../../src/cloud/queue-client.ts";
+import type { QbJob } from "../../src/dev/execution.ts";
+import { readLiveSessions, writeLiveSessions } from "../../src/dev/live-session.ts";
+import { LiveTarget } from "../../src/dev/live-target.ts";
+import type { EndpointInput } from "../../src/shared/schemas/control-plane.ts";
+import { resource } from "./fake-scan.ts";
+
+const GRAPHQL = "http://127.0.0.1:1/graphql";
+
+/** A control plane that records calls and keeps endpoints in a map. */
+function fakeControlPlane() {
+  const endpoints = new Map<string, string>();
+  const saved: EndpointInput[] = [];
+  const deleted: string[] = [];
+  let next = 0;
+  const cp = {
+    urls: { graphql: GRAPHQL },
+    async saveEndpoint(input: EndpointInput) {
+      saved.push(input);
+      const id = input.id ?? `ep${++next}`;
+      endpoints.set(id, input.name);
+      return { id, name: input.name };
+    },
+    async deleteEndpoint(id: string) {
+      deleted.push(id);
+      endpoints.delete(id);
+    },
+    async getEndpoint(id: string) {
+      return endpoints.has(id) ? { id, name: endpoints.get(id) } : undefined;
+    },
+    async deleteTemplate() {},
+  };
+  return { cp: cp as unknown as ControlPlane, endpoints, saved, deleted };
+}
+
+/** A queue client whose jobs complete at once with their input echoed. */
+const queue = {
+  async runsync(_endpoint: string, request: { input: { input: unknown; __flash__: unknown } }) {
+    return {
+      id: "job1",
+      status: "COMPLETED",
+      output: { echoed: request.input.input, flash: request.input.__flash__ },
+    };
+  },
+} as unknown as QueueClient;
+
+function job(res = resource("gpu_worker.ts", [{ name: "process" }])): QbJob {
+  return {
+    resource: res,
+    functionName: "process",
+    bundle: { sha256: "abc", code: "export const process = () => 1;" },
+    dependencies: ["left-pad@1"],
+    systemDependencies: [],
+    input: { x: 1 },
+  };
+}
+
+describe("LiveTarget", () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "flash-live-"));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const target = (cp: ControlPlane) =>
+    new LiveTarget("test", {
+      root,
+      sessionId: "s1",
+      controlPlane: cp,
+      queue,
+      embedded: false,
+      log: () => {},
+    });
+
+  it("provisions live-<name>-<session> once, sends the SPEC 5 envelope, and removes only its endpoints", async () => {
+    const { cp, endpoints, saved, deleted } = fakeControlPlane();
+    endpoints.set("other", "not-mine");
+    const t = target(cp);
+    await t.start();
+    const r = resource("gpu_worker.ts", [{ name: "process" }]);
+    const out = (await t.run(job(r), undefined)) as { echoed: unknown; flash: Record<string, unknown> };
+    await t.run(job(r), undefined);
+    expect(saved.map((s) => s.name)).toEqual(["live-gpu_worker-s1"]);
+    expect(saved[0]?.type).toBe("QB");
+    expect(out.echoed).toEqual({ x: 1 });
+    expect(out.flash).toEqual({
+      v: 1,
+      function: "process",
+      file: "gpu_worker.ts",
+      bundle: { sha256: "abc", code: "export const process = () => 1;" },
+      dependencies: ["left-pad@1"],
+      systemDependencies: [],
+    });
+    const [session] = await readLiveSessions(root);
+    expect(session?.endpoints).toEqual([{ id: "ep1", name: "live-gpu_worker-s1" }]);
+    expect(await t.close()).toEqual(["Removed live endpoint live-gpu_worker-s1"]);
+    expect(deleted).toEqual(["ep1"]);
+    expect([...endpoints.keys()]).toEqual(["other"]);
+    expect(await readLiveSessions(root)).toEqual([]);
+  });
+
+  it("updates the endpoint in place when the resource's config changes on reload", async () => {
+    const { cp, saved } = fakeControlPlane();
+    const t = target(cp);
+    const before = resource("gpu_worker.ts", [{ name: "process" }]);
+    await t.run(job(before), undefined);
+    const after = resource("gpu_worker.ts", [{ name: "process" }]);
+    after.config = { ...after.config, workersMax: 7 };
+    await t.run(job(after), undefined);
+    expect(saved.map((s) => [s.id, s.workersMax])).toEqual([
+      [undefined, 3],
+      ["ep1", 7],
+    ]);
+    await t.close();
+  });
+
+  it("removes a dead session's endpoints on the same account at start, and keeps the rest", async () => {
+    const { cp, endpoints, deleted } = fakeControlPlane();
+    endpoints.set("old1", "live-a-dead");
+    const entry = (sessionId: string, pid: number, graphqlUrl: string, ids: string[]) => ({
+      sessionId,
+      pid,
+      graphqlUrl,
+      embedded: false,
+      startedAt: new Date().toISOString(),
+      endpoints: ids.map((id) => ({ id, name: `live-a-${sessionId}` })),
+    });
+    await writeLiveSessions(root, [
+      entry("dead", 2 ** 22 + 12345, GRAPHQL, ["old1"]),
+      entry("elsewhere", 2 ** 22 + 12346, "https://api.runpod.io/graphql", ["x"]),
+      entry("alive", process.pid, GRAPHQL, ["y"]),
+    ]);
+    const t = target(cp);
+    await t.start();
+    expect(deleted).toEqual(["old1"]);
+    expect((await readLiveSessions(root)).map((s) => s.sessionId).sort()).toEqual([
+      "alive",
+      "elsewhere",
+      "s1",
+    ]);
+    await t.close();
+  });
+});
