@@ -3,6 +3,7 @@ import { QueueClient } from "../cloud/queue-client.ts";
 import type { TargetContext } from "./dev-server.ts";
 import type { ExecutionTarget } from "./execution.ts";
 import { LiveTarget } from "./live-target.ts";
+import { loopbackFetch } from "./loopback-fetch.ts";
 
 /** Where `flash run` sends QB calls: `local` (embedded emulator) or `live` (RunPod, or `RUNPOD_API_URL`). */
 export type TargetMode = "local" | "live";
@@ -53,7 +54,7 @@ export async function createExecutionTarget(
     root: context.root,
     sessionId: context.sessionId,
     controlPlane,
-    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY }),
+    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY, http: { fetch: loopbackFetch } }),
     embedded: true,
     log: context.log,
     onClose: () => emulator.close(),
