@@ -10,7 +10,7 @@ import { endpointChanges, mergePlatformEnv, templateChanges } from "./compare.ts
 import { type DesiredEndpoint, desiredEndpoint } from "./endpoint-spec.ts";
 import { resolveConfigEnv } from "./env-values.ts";
 import { workerImage } from "./images.ts";
-import { deployedEndpointName, deployedTemplateName } from "./names.ts";
+import { deployedEndpointName, deployedTemplateName, isDeployedByFlash } from "./names.ts";
 import { endpointUrls } from "./urls.ts";
 
 /** What `flash deploy` needs besides the build. */
@@ -274,11 +274,12 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     ),
   );
 
-  // Endpoints of this environment whose resource left the project: their code is no longer in the
-  // active build, so they could only fail. Removed, with the template deploy made for them.
+  // Endpoints deploy made in this environment whose resource left the project: their code is no
+  // longer in the active build, so they could only fail. Removed, with their template.
   const wanted = new Set(names.values());
+  const ownedByFlash = (e: EndpointRecord) => isDeployedByFlash(e, (id) => templatesById.get(id)?.name);
   const stale = [
-    ...allEndpoints.filter((e) => e.flashEnvironmentId === envId && !wanted.has(e.name)),
+    ...allEndpoints.filter((e) => e.flashEnvironmentId === envId && !wanted.has(e.name) && ownedByFlash(e)),
     ...extras,
   ];
   const removed: { name: string; id: string }[] = [];

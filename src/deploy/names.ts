@@ -30,3 +30,17 @@ export function deployedEndpointName(configName: string, environment: string): s
 export function deployedTemplateName(endpointName: string): string {
   return `flash-tpl-${endpointName}`;
 }
+
+/**
+ * True for an endpoint `flash deploy` made: it runs the template deploy names after it. Removal
+ * (stale endpoints on deploy, `flash undeploy`) touches only these, so endpoints another tool put in
+ * the same flash environment are left alone.
+ */
+export function isDeployedByFlash(
+  endpoint: { name: string; templateId?: string | null },
+  templateNameOf: (templateId: string) => string | undefined,
+): boolean {
+  return (
+    endpoint.templateId != null && templateNameOf(endpoint.templateId) === deployedTemplateName(endpoint.name)
+  );
+}

@@ -5,7 +5,7 @@ import {
   readLiveSessions,
   updateLiveSessions,
 } from "../dev/live-session.ts";
-import { deployedTemplateName } from "./names.ts";
+import { deployedTemplateName, isDeployedByFlash } from "./names.ts";
 
 /** What an undeploy would remove, shown before asking. */
 export interface UndeployPlan {
@@ -19,9 +19,10 @@ export interface UndeployPlan {
 
 /**
  * Plans removing what `flash deploy` created for an app's environment, and nothing else: the
- * endpoints bound to that flash environment (deploy binds every endpoint it makes), the templates
- * deploy named for them, then the environment itself, and the app once it has no environment left.
- * Network volumes are kept: they hold data.
+ * endpoints of that flash environment that run the template deploy named for them (another tool's
+ * endpoints in the same environment are kept), those templates, then the environment itself unless
+ * something else still lives in it, and the app once it has no environment left. Network volumes are
+ * kept: they hold data.
  */
 export async function planUndeploy(o: {
   controlPlane: ControlPlane;
@@ -39,9 +40,16 @@ export async function planUndeploy(o: {
     notes.push(`Nothing deployed: no environment ${o.environment} in app ${o.appName} on this account.`);
     return { endpoints: [], notes, apply: async () => [] };
   }
-  const endpoints = (await cp.listEndpoints())
-    .filter((e) => e.flashEnvironmentId === environment.id)
+  const [all, templates] = await Promise.all([cp.listEndpoints(), cp.listTemplates()]);
+  const templateName = new Map(templates.map((t) => [t.id, t.name]));
+  const inEnvironment = all.filter((e) => e.flashEnvironmentId === environment.id);
+  const endpoints = inEnvironment
+    .filter((e) => isDeployedByFlash(e, (id) => templateName.get(id)))
     .map((e) => ({ id: e.id, name: e.name }));
+  const foreign = inEnvironment.filter((e) => !endpoints.some((own) => own.id === e.id));
+  for (const e of foreign) {
+    notes.push(`Keeping ${e.name} (${e.id}): it is in ${o.environment} but was not created by flash deploy.`);
+  }
   const otherEnvironments = (app.flashEnvironments ?? []).filter((e) => e.id !== environment.id);
   return {
     endpoints,
@@ -60,6 +68,8 @@ export async function planUndeploy(o: {
           }
         }
       }
+      // The environment goes only when nothing else lives in it.
+      if (foreign.length > 0) return lines;
       await cp.deleteFlashEnvironment(environment.id);
       lines.push(`Removed environment ${o.environment} of app ${o.appName}`);
       if (otherEnvironments.length === 0) {

@@ -105,6 +105,29 @@ describe("deploy and the rest of the account", () => {
     expect((await cp.listEndpoints()).map((e) => e.name)).toEqual(["a"]);
     expect((await cp.listTemplates()).map((t) => t.name)).not.toContain("flash-tpl-b");
   });
+
+  test("endpoints another tool put in the same environment are neither removed by deploy nor by undeploy", async () => {
+    const dir = makeProject({ "a.ts": worker("a") });
+    const first = await deployDir(dir);
+    const app = (await cp.getFlashAppByName(first.appName))!;
+    const envId = app.flashEnvironments!.find((e) => e.name === "production")!.id;
+    const intruder = await cp.saveEndpoint({
+      name: "python-made",
+      template: { name: "python-made-tpl", imageName: "runpod/flash:1", containerDiskInGb: 5, env: [] },
+      gpuIds: "ANY",
+      flashEnvironmentId: envId,
+    });
+    const again = await deployDir(dir);
+    expect(again.removed).toEqual([]);
+    const plan = await planUndeploy({ controlPlane: cp, appName: first.appName, environment: "production" });
+    expect(plan.endpoints.map((e) => e.name)).toEqual(["a"]);
+    expect(plan.notes.join("\n")).toContain("Keeping python-made");
+    await plan.apply();
+    expect((await cp.listEndpoints()).map((e) => e.id)).toEqual([intruder.id]);
+    expect((await cp.getFlashAppByName(first.appName))?.flashEnvironments?.map((e) => e.name)).toEqual([
+      "production",
+    ]);
+  });
 });
 
 describe("undeploy --live", () => {
