@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { noFunctionsError } from "../scan/index.ts";
 import type { ScanResult } from "../scan/types.ts";
@@ -10,11 +11,13 @@ import { DevDispatcher } from "./dispatcher.ts";
 import { buildDocsApp } from "./docs-app.ts";
 import type { ExecutionTarget } from "./execution.ts";
 import { ensureGitignored } from "./gitignore.ts";
-import { buildHttpApp, type LbHandlerFn, loadFastify, type RequestListener } from "./http-app.ts";
+import { buildHttpApp, type LbHandlerFn, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
+import { pathOf } from "./lb-call.ts";
+import { createLbFastPath } from "./lb-fast-path.ts";
 import { devBundleDir, lbKey, loadLbHandlers, removeStaleDevBundles } from "./lb-modules.ts";
-import { checkReservedRoutes, type DevRoute, devRoutesOf } from "./routes.ts";
+import { checkReservedRoutes, type DevRoute, devRoutesOf, type LbRoute } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
 import { formatWarning, routeChanges, startupTable } from "./table.ts";
@@ -46,12 +49,14 @@ export interface DevServerOptions {
   /** Watch files and reload on change. */
   reload: boolean;
   /**
-   * Creates the execution target of QB calls. Called once the server listens, so start-up does not
-   * wait for an emulator or the RunPod API; QB calls wait for it instead.
+   * Creates the execution target of QB calls, after the server listens (see `startTargetAtOnce`),
+   * so start-up never waits for an emulator or the RunPod API; QB calls wait for it instead.
    */
   createTarget(context: TargetContext): Promise<ExecutionTarget>;
   /** Where QB functions execute, for the startup table (`local workers`, `RunPod (live endpoints)`). */
   executesOn: string;
+  /** Create the target right after listening instead of on the first QB call. */
+  startTargetAtOnce?: boolean;
   /** Discovery; injected so the CLI loads the scanner lazily and tests can hand-make scans. */
   scan(root: string): Promise<ScanResult>;
   /** Progress and tables (stdout). */
@@ -128,13 +133,29 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
   const bundles = new WorkerBundles(root);
   let target: Promise<ExecutionTarget> | undefined;
+  // Started once: at start-up when asked (live mode, to clean up orphans and fail early), else on
+  // the first QB call, so the emulator's start never delays serving.
+  const startTarget = (): Promise<ExecutionTarget> => {
+    if (!target) {
+      target = options.createTarget({
+        root,
+        sessionId,
+        sdkEntry,
+        scan: () => current.scan,
+        log: options.log,
+        workerLog: options.workerLog ?? options.log,
+      });
+      target.then(
+        () => phase("target started"),
+        (err) => options.warn(`QB functions cannot run: ${messageOf(err)}`),
+      );
+    }
+    return target;
+  };
   const dispatcher = new DevDispatcher({
     resourceOf: (file) => current.scan.resources.find((r) => r.file === file),
     bundleOf: (file) => bundles.get(file),
-    target: () => {
-      if (!target) throw new FlashError("INTERNAL", "QB call before the execution target started.");
-      return target;
-    },
+    target: () => startTarget(),
   });
   const globals = globalThis as { [REGISTER_QB_MODULE]?: unknown };
   globals[REGISTER_QB_MODULE] = dispatcher.register;
@@ -161,7 +182,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       },
     });
 
-  const fastifyLoaded = loadFastify();
   const [handlers] = await Promise.all([
     loadLbHandlers({ root, scan, generation: 1, sdkEntry }).then((h) => {
       phase("LB modules loaded");
@@ -169,19 +189,31 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }),
     // A QB file that does not build is fatal at start-up, as a syntax error is.
     bundles.refresh(scan).then(() => phase("QB bundles built")),
-    fastifyLoaded.then((f) => {
-      phase("fastify loaded");
-      return f;
-    }),
   ]).catch(async (err) => {
     setDispatcher(undefined);
     throw err;
   });
   current.handlers = handlers;
-  const [{ listener }] = await Promise.all([buildApp(current), writeServerFile(root, scan, current.routes)]);
-  phase("app built");
+  // Listen before Fastify is even loaded (a few hundred milliseconds): until the routes app is
+  // built, /ping and static LB routes are answered directly and every other request waits for it.
+  const first = current;
+  let appBuilt: (app: Promise<RequestListener>) => void = () => {};
+  const firstApp = new Promise<RequestListener>((resolve) => {
+    appBuilt = resolve;
+  });
+  firstApp.catch(() => {});
   let currentDocs = docsOf(current.routes);
-  const host = new HttpHost(listener, currentDocs);
+  const host = new HttpHost(
+    bootstrapListener(
+      createLbFastPath(
+        first.routes.filter((r): r is LbRoute => r.kind === "lb"),
+        (route) => first.handlers.get(lbKey(route.resource.file, route.fn.name)) as LbHandlerFn,
+        options.showStacks ?? true,
+      ),
+      firstApp,
+    ),
+    currentDocs,
+  );
   let port: number;
   try {
     port = await host.listen(options.host, options.port);
@@ -189,23 +221,25 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     setDispatcher(undefined);
     throw err;
   }
+  phase("listening");
+  // Only now: loading Fastify keeps the main thread busy, and listening should not wait for it.
+  appBuilt(buildApp(first).then((app) => app.listener));
+  firstApp.then(
+    (listener) => {
+      phase("app built");
+      // A reload may already have swapped in a newer generation.
+      if (current === first) host.swap(listener, currentDocs);
+    },
+    (err) => options.warn(`the dev server could not build its routes: ${messageOf(err)}`),
+  );
+  const serverFileWritten = writeServerFile(root, scan, current.routes).catch((err) =>
+    options.warn(`could not write .flash/server.ts: ${messageOf(err)}`),
+  );
   const shownHost = options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
   const portNote =
     options.port !== 0 && port !== options.port ? `Port ${options.port} is taken; using ${port}.` : undefined;
-  options.log(startupTable({ url, routes: current.routes, executesOn: options.executesOn, portNote }));
-  target = options.createTarget({
-    root,
-    sessionId,
-    sdkEntry,
-    scan: () => current.scan,
-    log: options.log,
-    workerLog: options.workerLog ?? options.log,
-  });
-  target.then(
-    () => phase("target started"),
-    (err) => options.warn(`QB functions cannot run: ${messageOf(err)}`),
-  );
+  if (options.startTargetAtOnce) void startTarget();
   // Build the docs app once start-up is over, so /docs is ready when opened without delaying /ping.
   const warmDocs = setTimeout(() => {
     void currentDocs().catch(() => {});
@@ -303,6 +337,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.reload) {
     watcher = await watchProject(root, changedFiles, options.debounceMs);
   }
+  await serverFileWritten;
+  // Printed last: once the table shows, requests are served, .flash/server.ts is current and file
+  // changes are seen.
+  options.log(startupTable({ url, routes: current.routes, executesOn: options.executesOn, portNote }));
 
   let closing: Promise<string[]> | undefined;
   return {
@@ -331,6 +369,31 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * The request listener of a server whose routes app is still being built: static LB routes and
+ * `/ping` are answered at once, everything else as soon as the app is ready.
+ */
+function bootstrapListener(
+  fast: (req: IncomingMessage, res: ServerResponse) => boolean,
+  app: Promise<RequestListener>,
+): RequestListener {
+  return (req, res) => {
+    if (fast(req, res)) return;
+    if (req.method === "GET" && pathOf(req.url ?? "/") === "/ping") {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+      res.end('{"status":"healthy"}');
+      return;
+    }
+    app.then(
+      (listener) => listener(req, res),
+      (err: unknown) => {
+        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        res.end(JSON.stringify({ error: `the dev server could not build its routes: ${messageOf(err)}` }));
+      },
+    );
   };
 }
 

@@ -49,6 +49,8 @@ export async function watchProject(
       onChange(files);
     }, debounceMs);
   });
+  // Resolve once the initial walk is done: a file created before that would count as already there.
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return {
     close: async () => {
       clearTimeout(timer);

@@ -75,6 +75,8 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
     reload: opts.reload !== false,
     scan: scanProject,
     executesOn: await executesOnFor(mode),
+    // Live mode removes a crashed session's endpoints at once; the local emulator starts on first use.
+    startTargetAtOnce: mode === "live",
     // Loaded when used: the RunPod client and emulator are not needed to serve /ping.
     createTarget: async (context) =>
       (await import("../../dev/targets.ts")).createExecutionTarget(mode, context),
