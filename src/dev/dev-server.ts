@@ -222,16 +222,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw err;
   }
   phase("listening");
-  // Only now: loading Fastify keeps the main thread busy, and listening should not wait for it.
-  appBuilt(buildApp(first).then((app) => app.listener));
-  firstApp.then(
-    (listener) => {
-      phase("app built");
-      // A reload may already have swapped in a newer generation.
-      if (current === first) host.swap(listener, currentDocs);
-    },
-    (err) => options.warn(`the dev server could not build its routes: ${messageOf(err)}`),
-  );
   const serverFileWritten = writeServerFile(root, scan, current.routes).catch((err) =>
     options.warn(`could not write .flash/server.ts: ${messageOf(err)}`),
   );
@@ -341,6 +331,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // Printed last: once the table shows, requests are served, .flash/server.ts is current and file
   // changes are seen.
   options.log(startupTable({ url, routes: current.routes, executesOn: options.executesOn, portNote }));
+  // Only now: loading Fastify keeps the main thread busy for a while, and neither listening nor the
+  // table should wait for it (requests that need it wait instead, see bootstrapListener).
+  appBuilt(buildApp(first).then((app) => app.listener));
+  firstApp.then(
+    (listener) => {
+      phase("app built");
+      // A reload may already have swapped in a newer generation.
+      if (current === first) host.swap(listener, currentDocs);
+    },
+    (err) => options.warn(`the dev server could not build its routes: ${messageOf(err)}`),
+  );
 
   let closing: Promise<string[]> | undefined;
   return {
