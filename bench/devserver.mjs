@@ -83,7 +83,7 @@ async function startFlash(dir, extra = []) {
   const t0 = performance.now();
   const child = spawnTracked([BIN, "run", "--port", "0", ...extra], {
     cwd: dir,
-    env: { ...process.env, FORCE_COLOR: "0" },
+    env: { ...process.env, FORCE_COLOR: "0", FLASH_DEBUG_TIMING: "1" },
   });
   const url = await waitForUrl(child, /Flash Dev Server {2}(http:\/\/\S+)/);
   for (;;) {
@@ -93,7 +93,12 @@ async function startFlash(dir, extra = []) {
     } catch {}
     await sleep(1);
   }
-  return { child, url, startupMs: performance.now() - t0 };
+  const startupMs = performance.now() - t0;
+  // The server's own view: process start (as Node counts it) to listening.
+  const out = child.output();
+  const up = Number(/process up (\d+) ms/.exec(out)?.[1] ?? Number.NaN);
+  const listening = Number(/listening at (\d+) ms/.exec(out)?.[1] ?? Number.NaN);
+  return { child, url, startupMs, listeningMs: up + listening };
 }
 
 // The load generator: CONNECTIONS keep-alive loops for SECONDS, counting 2xx responses.
@@ -188,16 +193,19 @@ export async function runDevServerBench(onResult = () => {}) {
   try {
     // 1. Start-up: three runs, median.
     const startups = [];
+    const listenings = [];
     for (let i = 0; i < 3; i++) {
-      const { child, startupMs } = await startFlash(dir, ["--no-reload"]);
+      const { child, startupMs, listeningMs } = await startFlash(dir, ["--no-reload"]);
       startups.push(startupMs);
+      listenings.push(listeningMs);
       await stop(child);
     }
     startups.sort((a, b) => a - b);
+    listenings.sort((a, b) => a - b);
     const startup = startups[1];
     report(
       "start-up to first /ping (10 files, median of 3)",
-      `${startup.toFixed(0)} ms`,
+      `${startup.toFixed(0)} ms (spawn → /ping answered; inside the process, start → listening: ${listenings[1].toFixed(0)} ms)`,
       "≤ 1000 ms",
       startup <= 1000,
     );
