@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { basename, dirname, join, sep } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BuildFailure, build, type Message, type Plugin } from "esbuild";
 import { FlashError } from "../shared/errors.ts";
@@ -12,6 +12,8 @@ export const REGISTER_QB_MODULE = Symbol.for("runpod-flash.dev.registerModule");
 export interface WorkerBundle {
   sha256: string;
   code: string;
+  /** Absolute paths of the project files it was built from (not node_modules), to tell when it is stale. */
+  inputs: string[];
 }
 
 /**
@@ -85,9 +87,13 @@ export async function bundleForWorker(options: {
       // Nothing is written; the project root as output folder makes the source map name files by
       // their project-relative path (`gpu_worker.ts`), which is what a remote stack should show.
       outdir: options.root,
+      metafile: true,
     });
     const code = result.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
-    return { code, sha256: createHash("sha256").update(code).digest("hex") };
+    const inputs = Object.keys(result.metafile.inputs)
+      .filter((input) => !input.includes("node_modules/") && !input.includes(":"))
+      .map((input) => resolve(options.root, input));
+    return { code, sha256: createHash("sha256").update(code).digest("hex"), inputs };
   } catch (err) {
     throw buildError(err, options.root);
   }

@@ -80,8 +80,6 @@ export interface DevServer {
   routes(): readonly DevRoute[];
   /** Re-scans and swaps routes now (what a file change does). Resolves true when the new routes serve. */
   reload(): Promise<boolean>;
-  /** Resolves when every QB bundle of the current generation is built. */
-  bundlesSettled(): Promise<void>;
   /**
    * Stops watching, removes the live endpoints this session created, stops local workers and
    * closes the server.
@@ -350,7 +348,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     sessionId,
     routes: () => current.routes,
     reload,
-    bundlesSettled: () => bundles.settled(),
     close: () => {
       closing ??= (async () => {
         await watcher?.close();

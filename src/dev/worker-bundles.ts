@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ScanResult } from "../scan/types.ts";
 import { FlashError } from "../shared/errors.ts";
@@ -6,11 +7,16 @@ import { bundleForWorker, type WorkerBundle } from "./bundle.ts";
 interface Entry {
   current: Promise<WorkerBundle>;
   lastGood?: WorkerBundle;
+  /** Size and mtime of lastGood's inputs, taken before it was built; undefined forces a rebuild. */
+  signature?: string;
+  /** The externals it was built with. */
+  externalKey?: string;
 }
 
 /**
- * The code each QB file ships with its live jobs. Re-bundled on every reload (in the background,
- * so reload stays quick), and a file that fails to bundle keeps shipping its last good bundle.
+ * The code each QB file ships with its live jobs. Rebuilt on reload when one of the project files
+ * it was built from changed (a reload caused by another file reuses it), and a file that fails to
+ * bundle keeps shipping its last good bundle.
  */
 export class WorkerBundles {
   private readonly entries = new Map<string, Entry>();
@@ -18,30 +24,43 @@ export class WorkerBundles {
   constructor(private readonly root: string) {}
 
   /**
-   * Starts bundling every QB file of the scan.
+   * Brings the bundle of every QB file of the scan up to date.
    * @returns resolves when all are built; rejects with the first failure (file:line:column)
    */
   refresh(scan: ScanResult): Promise<void> {
     const builds: Promise<WorkerBundle>[] = [];
     for (const resource of scan.resources) {
       if (resource.isLoadBalanced) continue;
-      const external = [...new Set(resource.functions.flatMap((f) => f.dependencies))];
-      const current = bundleForWorker({ root: this.root, file: join(this.root, resource.file), external });
+      const external = [...new Set(resource.functions.flatMap((f) => f.dependencies))].sort();
       const previous = this.entries.get(resource.file);
-      const entry: Entry = previous ? Object.assign(previous, { current }) : { current };
-      current.then(
-        (bundle) => {
-          entry.lastGood = bundle;
-        },
-        // Failures surface through the promise refresh returns.
-        () => {},
-      );
+      const entry: Entry = previous ?? { current: Promise.resolve(undefined as never) };
+      const current = this.build(entry, join(this.root, resource.file), external);
+      entry.current = current;
+      // Failures surface through the promise refresh returns.
+      current.catch(() => {});
       this.entries.set(resource.file, entry);
       builds.push(current);
     }
     const all = Promise.all(builds).then(() => {});
     all.catch(() => {});
     return all;
+  }
+
+  private async build(entry: Entry, file: string, external: string[]): Promise<WorkerBundle> {
+    const externalKey = external.join(",");
+    const known = entry.lastGood;
+    // Stat before building: if a file changes while esbuild reads it, the next refresh sees a
+    // different signature and rebuilds, never the reverse.
+    const before = known ? await signatureOf(known.inputs) : undefined;
+    if (known && entry.externalKey === externalKey && before !== undefined && before === entry.signature) {
+      return known;
+    }
+    const bundle = await bundleForWorker({ root: this.root, file, external });
+    entry.lastGood = bundle;
+    entry.externalKey = externalKey;
+    const sameInputs = known !== undefined && sameSet(known.inputs, bundle.inputs);
+    entry.signature = sameInputs ? before : undefined;
+    return bundle;
   }
 
   /** Forgets the bundles of files that are no longer QB resources (once the scan serves). */
@@ -61,9 +80,24 @@ export class WorkerBundles {
       throw err;
     }
   }
+}
 
-  /** Waits for every bundle in flight (for benchmarks and tests). */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.entries.values()].map((e) => e.current));
-  }
+async function signatureOf(files: readonly string[]): Promise<string> {
+  const parts = await Promise.all(
+    [...files].sort().map(async (file) => {
+      try {
+        const s = await stat(file);
+        return `${file}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return `${file}:missing`;
+      }
+    }),
+  );
+  return parts.join("|");
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
 }

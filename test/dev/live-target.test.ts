@@ -53,7 +53,7 @@ function job(res = resource("gpu_worker.ts", [{ name: "process" }])): QbJob {
   return {
     resource: res,
     functionName: "process",
-    bundle: { sha256: "abc", code: "export const process = () => 1;" },
+    bundle: { sha256: "abc", code: "export const process = () => 1;", inputs: [] },
     dependencies: ["left-pad@1"],
     systemDependencies: [],
     input: { x: 1 },
