@@ -31,11 +31,12 @@ export function sendJson(
 ): void {
   if (res.headersSent || res.destroyed) return;
   const body = JSON.stringify(value);
-  res.writeHead(status, {
+  const head: Record<string, string | number> = {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
-    ...headers,
-  });
+  };
+  if (headers) Object.assign(head, headers);
+  res.writeHead(status, head);
   res.end(body);
 }
 

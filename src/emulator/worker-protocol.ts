@@ -31,6 +31,8 @@ export interface WorkerProtocolDeps {
   workerKey: string;
 }
 
+const ROUTES = new Set(["job-take", "job-take-batch", "job-done", "job-stream", "job-stop", "ping"]);
+
 /** Handles a worker-protocol route; false when `action` is not one. */
 export function handleWorkerProtocol(
   deps: WorkerProtocolDeps,
@@ -40,15 +42,7 @@ export function handleWorkerProtocol(
   action: string,
   rest: string[],
 ): boolean {
-  const routes: Record<string, true> = {
-    "job-take": true,
-    "job-take-batch": true,
-    "job-done": true,
-    "job-stream": true,
-    "job-stop": true,
-    ping: true,
-  };
-  if (!routes[action]) return false;
+  if (!ROUTES.has(action)) return false;
   const auth = req.headers.authorization ?? "";
   const key = auth.startsWith("Bearer ") ? auth.slice(7) : auth;
   if (key !== deps.workerKey) {

@@ -51,13 +51,15 @@ export function startQueueWorker(
   let stopping = false;
   const busy = () => executors.some((e) => e.currentJob !== undefined);
   const takeUrl = getJobUrl.replaceAll("$ID", encodeURIComponent(env.workerId));
+  const takeUrlIdle = withParams(takeUrl, { job_in_progress: "0" });
+  const takeUrlBusy = withParams(takeUrl, { job_in_progress: "1" });
 
   const slot = async (executor: Executor): Promise<void> => {
     let failures = 0;
     while (!stopping) {
       let job: Job | undefined;
       try {
-        const reply = await httpRequest(withParams(takeUrl, { job_in_progress: busy() ? "1" : "0" }), {
+        const reply = await httpRequest(busy() ? takeUrlBusy : takeUrlIdle, {
           method: "GET",
           headers,
           timeoutMs: TAKE_TIMEOUT_MS,
@@ -111,25 +113,28 @@ export function startQueueWorker(
     void posting.finally(() => posts.delete(posting));
   };
 
+  /** The URL templates with the worker id and `isStream` filled in once; `$ID` (the job) stays. */
+  const postTemplate = (template: string) =>
+    withParams(template.replaceAll("$RUNPOD_POD_ID", encodeURIComponent(env.workerId)), {
+      isStream: "false",
+    });
+  const streamTemplate = env.postStreamUrl ? postTemplate(env.postStreamUrl) : undefined;
+  const doneTemplate = postTemplate(postOutputUrl);
+
   const postStream = async (jobId: string, outputJson: string): Promise<void> => {
-    if (env.postStreamUrl) await post(env.postStreamUrl, jobId, `{"output":${outputJson}}`, "job-stream");
+    if (streamTemplate) await post(streamTemplate, jobId, `{"output":${outputJson}}`, "job-stream");
   };
 
   const postDone = (jobId: string, result: RunResult): Promise<void> => {
     const body = result.ok
       ? `{"output":${result.outputJson}}`
       : JSON.stringify({ error: errorString(result.error) });
-    return post(postOutputUrl, jobId, body, "job-done");
+    return post(doneTemplate, jobId, body, "job-done");
   };
 
-  /** POSTs to a worker-protocol URL template (`$RUNPOD_POD_ID`, `$ID`), with RunPod-python's retries. */
+  /** POSTs to a worker-protocol URL template (`$ID` left), with RunPod-python's retries. */
   const post = async (template: string, jobId: string, body: string, what: string): Promise<void> => {
-    const url = withParams(
-      template
-        .replaceAll("$RUNPOD_POD_ID", encodeURIComponent(env.workerId))
-        .replaceAll("$ID", encodeURIComponent(jobId)),
-      { isStream: "false" },
-    );
+    const url = template.replaceAll("$ID", encodeURIComponent(jobId));
     for (const delay of [0, 1000, 1000, 2000]) {
       if (delay) await sleep(delay, abort.signal);
       if (stopping) return;
