@@ -32,10 +32,11 @@ export async function bundleForDevServer(options: {
   outDir: string;
   sdkEntry: string;
   qbFiles: ReadonlyMap<string, string>;
-}): Promise<Record<string, string>> {
-  if (Object.keys(options.entries).length === 0) return {};
+}): Promise<{ outputs: Record<string, string>; inputs: string[] }> {
+  if (Object.keys(options.entries).length === 0) return { outputs: {}, inputs: [] };
+  let inputs: string[];
   try {
-    await build({
+    const result = await build({
       absWorkingDir: options.root,
       entryPoints: options.entries,
       outdir: options.outDir,
@@ -51,13 +52,23 @@ export async function bundleForDevServer(options: {
       logLevel: "silent",
       chunkNames: "chunks/[name]-[hash]",
       plugins: [sdkAliasPlugin(options.sdkEntry), registerPlugin(options.qbFiles)],
+      metafile: true,
     });
+    inputs = projectInputs(result.metafile.inputs, options.root);
   } catch (err) {
     throw buildError(err, options.root);
   }
-  return Object.fromEntries(
+  const outputs = Object.fromEntries(
     Object.keys(options.entries).map((name) => [name, join(options.outDir, `${name}.mjs`)]),
   );
+  return { outputs, inputs };
+}
+
+/** The project files (absolute; not node_modules, not virtual) among a build's inputs. */
+function projectInputs(inputs: Record<string, unknown>, root: string): string[] {
+  return Object.keys(inputs)
+    .filter((input) => !input.includes("node_modules/") && !input.includes(":"))
+    .map((input) => resolve(root, input));
 }
 
 /**
@@ -90,9 +101,7 @@ export async function bundleForWorker(options: {
       metafile: true,
     });
     const code = result.outputFiles.find((f) => f.path.endsWith(".js"))?.text ?? "";
-    const inputs = Object.keys(result.metafile.inputs)
-      .filter((input) => !input.includes("node_modules/") && !input.includes(":"))
-      .map((input) => resolve(options.root, input));
+    const inputs = projectInputs(result.metafile.inputs, options.root);
     return { code, sha256: createHash("sha256").update(code).digest("hex"), inputs };
   } catch (err) {
     throw buildError(err, options.root);

@@ -16,7 +16,13 @@ import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
 import { pathOf } from "./lb-call.ts";
 import { createLbFastPath } from "./lb-fast-path.ts";
-import { devBundleDir, lbKey, loadLbHandlers, removeStaleDevBundles } from "./lb-modules.ts";
+import {
+  devBundleDir,
+  type LoadedLbModules,
+  lbKey,
+  loadLbHandlers,
+  removeStaleDevBundles,
+} from "./lb-modules.ts";
 import { checkReservedRoutes, type DevRoute, devRoutesOf, type LbRoute } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
@@ -92,7 +98,7 @@ interface Generation {
   id: number;
   scan: ScanResult;
   routes: DevRoute[];
-  handlers: Map<string, LbHandlerFn>;
+  lb: LoadedLbModules;
 }
 
 /**
@@ -127,7 +133,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     id: 1,
     scan,
     routes: devRoutesOf(scan),
-    handlers: new Map(),
+    lb: NO_LB_MODULES,
   };
   const bundles = new WorkerBundles(root);
   let target: Promise<ExecutionTarget> | undefined;
@@ -174,13 +180,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       showStacks: options.showStacks ?? true,
       runQb: (route, input) => dispatcher.run(route.resource.file, route.fn.name, input),
       lbHandler: (route) => {
-        const handler = generation.handlers.get(lbKey(route.resource.file, route.fn.name));
+        const handler = generation.lb.handlers.get(lbKey(route.resource.file, route.fn.name));
         if (!handler) throw new FlashError("INTERNAL", `no handler loaded for ${route.path}.`);
         return handler;
       },
     });
 
-  const [handlers] = await Promise.all([
+  const [lbModules] = await Promise.all([
     loadLbHandlers({ root, scan, generation: 1, sdkEntry }).then((h) => {
       phase("LB modules loaded");
       return h;
@@ -191,7 +197,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     setDispatcher(undefined);
     throw err;
   });
-  current.handlers = handlers;
+  current.lb = lbModules;
   // Listen before Fastify is even loaded (a few hundred milliseconds): until the routes app is
   // built, /ping and static LB routes are answered directly and every other request waits for it.
   const first = current;
@@ -205,7 +211,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     bootstrapListener(
       createLbFastPath(
         first.routes.filter((r): r is LbRoute => r.kind === "lb"),
-        (route) => first.handlers.get(lbKey(route.resource.file, route.fn.name)) as LbHandlerFn,
+        (route) => first.lb.handlers.get(lbKey(route.resource.file, route.fn.name)) as LbHandlerFn,
         options.showStacks ?? true,
       ),
       firstApp,
@@ -272,12 +278,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // A fresh folder per attempt, failed ones included: Node caches a module that threw at import
     // by URL, so reusing a failed attempt's folder would serve the same error again.
     const id = ++attempts;
-    const generation: Generation = { id, scan: next, routes: devRoutesOf(next), handlers: new Map() };
+    const generation: Generation = { id, scan: next, routes: devRoutesOf(next), lb: NO_LB_MODULES };
     try {
       // QB code is re-bundled alongside: a QB file that does not build keeps the last good
       // generation serving, as a syntax error does.
-      [generation.handlers] = await Promise.all([
-        loadLbHandlers({ root, scan: next, generation: id, sdkEntry }),
+      [generation.lb] = await Promise.all([
+        loadLbHandlers({ root, scan: next, generation: id, sdkEntry, previous: current.lb }),
         bundles.refresh(next),
       ]);
       const { listener: nextListener } = await buildApp(generation);
@@ -394,6 +400,8 @@ function bootstrapListener(
     );
   };
 }
+
+const NO_LB_MODULES: LoadedLbModules = { handlers: new Map(), inputs: [], key: "", signature: undefined };
 
 /** Size and mtime of a file, or "missing". */
 async function statKey(file: string): Promise<string> {

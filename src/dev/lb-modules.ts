@@ -6,6 +6,7 @@ import { getRemoteMeta } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
 import { bundleForDevServer } from "./bundle.ts";
 import { projectFrameOf } from "./error-location.ts";
+import { signatureSince, statSignature } from "./file-signature.ts";
 import type { LbHandlerFn } from "./http-app.ts";
 import { isProcessAlive } from "./process-alive.ts";
 
@@ -41,9 +42,22 @@ export function lbKey(file: string, fn: string): string {
   return `${file}#${fn}`;
 }
 
+/** The LB modules of one generation: their handlers, and what they were built from. */
+export interface LoadedLbModules {
+  handlers: Map<string, LbHandlerFn>;
+  /** Project files the bundle was built from (absolute). */
+  inputs: string[];
+  /** The LB entries it was built for. */
+  key: string;
+  /** Size and mtime of the inputs as built; undefined forces a rebuild. */
+  signature: string | undefined;
+}
+
 /**
  * Bundles and imports the project's LB files afresh (a new folder per generation, so Node's module
- * cache never serves stale code) and returns their handlers by {@link lbKey}.
+ * cache never serves stale code) and returns their handlers by {@link lbKey}. When `previous` was
+ * built for the same files and none of its inputs changed since, it is returned as it is: a
+ * reload caused by a QB-only edit does not re-import (and re-run the top level of) LB modules.
  * @throws FlashError BUILD_FAILED naming file:line when a file fails to bundle or throws at import
  */
 export async function loadLbHandlers(options: {
@@ -51,17 +65,23 @@ export async function loadLbHandlers(options: {
   scan: ScanResult;
   generation: number;
   sdkEntry: string;
-}): Promise<Map<string, LbHandlerFn>> {
-  const { root, scan } = options;
+  previous?: LoadedLbModules;
+}): Promise<LoadedLbModules> {
+  const { root, scan, previous } = options;
   const lb = scan.resources.filter((r) => r.isLoadBalanced);
+  const qb = scan.resources.filter((r) => !r.isLoadBalanced);
+  // Which QB files exist does not matter by itself: an LB file starts importing one only by changing.
+  const key = JSON.stringify(lb.map((r) => [r.resourceName, r.file]));
+  if (previous?.signature !== undefined && previous.key === key) {
+    if ((await statSignature(previous.inputs)) === previous.signature) return previous;
+  }
+  const startedAt = Date.now();
   const handlers = new Map<string, LbHandlerFn>();
-  if (lb.length === 0) return handlers;
+  if (lb.length === 0) return { handlers, inputs: [], key, signature: undefined };
   const devDir = devBundleDir(root);
   const outDir = join(devDir, `g${options.generation}`);
-  const qbFiles = new Map(
-    scan.resources.filter((r) => !r.isLoadBalanced).map((r) => [join(root, r.file), r.file] as const),
-  );
-  const outputs = await bundleForDevServer({
+  const qbFiles = new Map(qb.map((r) => [join(root, r.file), r.file] as const));
+  const { outputs, inputs } = await bundleForDevServer({
     root,
     entries: Object.fromEntries(lb.map((r) => [r.resourceName, join(root, r.file)])),
     outDir,
@@ -92,7 +112,7 @@ export async function loadLbHandlers(options: {
     }
   }
   void pruneGenerations(devDir, options.generation);
-  return handlers;
+  return { handlers, inputs, key, signature: await signatureSince(inputs, startedAt) };
 }
 
 async function pruneGenerations(devDir: string, current: number): Promise<void> {

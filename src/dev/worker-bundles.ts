@@ -1,13 +1,13 @@
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ScanResult } from "../scan/types.ts";
 import { FlashError } from "../shared/errors.ts";
 import { bundleForWorker, type WorkerBundle } from "./bundle.ts";
+import { signatureSince, statSignature } from "./file-signature.ts";
 
 interface Entry {
   current: Promise<WorkerBundle>;
   lastGood?: WorkerBundle;
-  /** Size and mtime of lastGood's inputs, taken before it was built; undefined forces a rebuild. */
+  /** Size and mtime of lastGood's inputs as built; undefined forces a rebuild. */
   signature?: string;
   /** The externals it was built with. */
   externalKey?: string;
@@ -49,17 +49,14 @@ export class WorkerBundles {
   private async build(entry: Entry, file: string, external: string[]): Promise<WorkerBundle> {
     const externalKey = external.join(",");
     const known = entry.lastGood;
-    // Stat before building: if a file changes while esbuild reads it, the next refresh sees a
-    // different signature and rebuilds, never the reverse.
-    const before = known ? await signatureOf(known.inputs) : undefined;
-    if (known && entry.externalKey === externalKey && before !== undefined && before === entry.signature) {
-      return known;
+    if (known && entry.externalKey === externalKey && entry.signature !== undefined) {
+      if ((await statSignature(known.inputs)) === entry.signature) return known;
     }
+    const startedAt = Date.now();
     const bundle = await bundleForWorker({ root: this.root, file, external });
     entry.lastGood = bundle;
     entry.externalKey = externalKey;
-    const sameInputs = known !== undefined && sameSet(known.inputs, bundle.inputs);
-    entry.signature = sameInputs ? before : undefined;
+    entry.signature = await signatureSince(bundle.inputs, startedAt);
     return bundle;
   }
 
@@ -80,24 +77,4 @@ export class WorkerBundles {
       throw err;
     }
   }
-}
-
-async function signatureOf(files: readonly string[]): Promise<string> {
-  const parts = await Promise.all(
-    [...files].sort().map(async (file) => {
-      try {
-        const s = await stat(file);
-        return `${file}:${s.size}:${s.mtimeMs}`;
-      } catch {
-        return `${file}:missing`;
-      }
-    }),
-  );
-  return parts.join("|");
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((x) => set.has(x));
 }

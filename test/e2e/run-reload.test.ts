@@ -55,6 +55,8 @@ export const ping2 = remote(cpu, async (input: { n: number }) => ({ doubled: inp
       const res = await request(`${url}/gpu_worker/run_sync`, { json: { input: { prompt: "x" } } });
       return (res.body as { output: { result: string } }).output.result === "processed v2";
     });
+    // A QB-only change (and a new QB file before it) does not re-import the LB modules.
+    expect((await request(`${url}/api/routes/loads`)).body).toEqual({ loads: 1 });
   });
 
   it("serves an edited LB handler's new output", async () => {
@@ -65,6 +67,7 @@ export const ping2 = remote(cpu, async (input: { n: number }) => ({ doubled: inp
       const res = await request(`${url}/api/routes/process`, { json: { text: "q" } });
       return (res.body as { via: string }).via === "lb v2";
     });
+    expect((await request(`${url}/api/routes/loads`)).body).toEqual({ loads: 2 });
   });
 
   it("keeps serving the last good routes when a file breaks, naming file:line", async () => {
