@@ -108,7 +108,6 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const raw = req.url ?? "/";
     const q = raw.indexOf("?");
     const path = q < 0 ? raw : raw.slice(0, q);
-    const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
     const parts = path.split("/").filter(Boolean);
 
     if (parts[0] === "v2" && parts.length >= 3) {
@@ -126,6 +125,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       ) {
         return;
       }
+      // Parsed only past the worker protocol, which has no use for it (its polls are the hot path).
+      const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
       if (!authorized(req, query)) return unauthorized(req, res);
       const endpoint = registry.endpoints.get(endpointId);
       if (!endpoint) {
@@ -137,6 +138,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       return sendError(res, 404, `no such route: ${path}`);
     }
     if (parts[0] === "lb" && parts.length >= 2) {
+      const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
       if (!authorized(req, query)) return unauthorized(req, res);
       const endpointId = decodeURIComponent(parts[1]!);
       const endpoint = registry.endpoints.get(endpointId);

@@ -47,7 +47,7 @@ const bySignal = new WeakMap<AbortSignal, Set<Pending>>();
 const inFlight = new Set<Pending>();
 let sweeper: NodeJS.Timeout | undefined;
 /** How often timeouts are checked: a request times out between timeoutMs and timeoutMs + this. */
-const SWEEP_MS = 250;
+const SWEEP_MS = 1000;
 
 function sweep(): void {
   const now = performance.now();
