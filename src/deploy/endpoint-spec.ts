@@ -67,6 +67,28 @@ export function desiredEndpoint(resource: ScannedResource, ctx: SpecContext): De
   };
   const endpoint: DesiredEndpoint["endpoint"] = {
     name: ctx.endpointName,
+    ...configEndpointFields(resource),
+    flashEnvironmentId: ctx.flashEnvironmentId,
+  };
+  if (ctx.networkVolume) endpoint.networkVolumeId = ctx.networkVolume.id;
+  if (!endpoint.locations && ctx.networkVolume) endpoint.locations = ctx.networkVolume.dataCenterId;
+  return { resourceName: resource.resourceName, endpointName: ctx.endpointName, template, endpoint };
+}
+
+/** Endpoint fields decided by the config alone, shared by deployed and live (`flash run`) endpoints. */
+export type ConfigEndpointFields = Omit<
+  EndpointInput,
+  "id" | "name" | "templateId" | "template" | "flashEnvironmentId" | "networkVolumeId"
+>;
+
+/**
+ * The endpoint fields a resource's config decides: type, workers (`workersStandby` equal to
+ * `workersMin`, so RunPod keeps no extra warm worker), scaling, execution timeout, FlashBoot, GPU
+ * pools (`gpuIds`; a GPU type is sent as its pool) or CPU `instanceIds`, and `locations`.
+ */
+export function configEndpointFields(resource: ScannedResource): ConfigEndpointFields {
+  const c = resource.config;
+  const fields: ConfigEndpointFields = {
     type: resource.isLoadBalanced ? "LB" : "QB",
     workersMin: c.workersMin,
     workersMax: c.workersMax,
@@ -76,16 +98,13 @@ export function desiredEndpoint(resource: ScannedResource, ctx: SpecContext): De
     scalerValue: c.scalerValue,
     executionTimeoutMs: c.executionTimeoutMs,
     flashBootType: c.flashboot ? "FLASHBOOT" : "OFF",
-    flashEnvironmentId: ctx.flashEnvironmentId,
   };
-  if (c.instanceIds !== undefined && c.gpus === undefined) endpoint.instanceIds = [...c.instanceIds];
+  if (c.instanceIds !== undefined && c.gpus === undefined) fields.instanceIds = [...c.instanceIds];
   else {
     const pools = (c.gpus ?? ["ANY"]).map((g) => (gpuPoolOf as Record<string, string>)[g] ?? g);
-    endpoint.gpuIds = [...new Set(pools)].join(",");
-    endpoint.gpuCount = c.gpuCount ?? 1;
+    fields.gpuIds = [...new Set(pools)].join(",");
+    fields.gpuCount = c.gpuCount ?? 1;
   }
-  if (ctx.networkVolume) endpoint.networkVolumeId = ctx.networkVolume.id;
-  const locations = c.dataCenters ?? (ctx.networkVolume ? [ctx.networkVolume.dataCenterId] : undefined);
-  if (locations && locations.length > 0) endpoint.locations = locations.join(",");
-  return { resourceName: resource.resourceName, endpointName: ctx.endpointName, template, endpoint };
+  if (c.dataCenters && c.dataCenters.length > 0) fields.locations = c.dataCenters.join(",");
+  return fields;
 }

@@ -1,13 +1,7 @@
+import { configEndpointFields } from "../deploy/endpoint-spec.ts";
+import { workerImage } from "../deploy/images.ts";
 import type { ScannedResource } from "../scan/types.ts";
-import { gpuPoolOf } from "../sdk/enums.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
-import { VERSION } from "../shared/version.ts";
-
-/** Flash's worker images, by kind; a live endpoint runs the one matching its resource. */
-export const WORKER_IMAGES = {
-  gpu: `runpod/flash-ts-worker-gpu:${VERSION}`,
-  cpu: `runpod/flash-ts-worker-cpu:${VERSION}`,
-} as const;
 
 /** The name of a resource's live endpoint in a dev session: `live-<name>-<session id>` (SPEC section 5). */
 export function liveEndpointName(resource: ScannedResource, sessionId: string): string {
@@ -26,33 +20,17 @@ export function liveEndpointInput(
 ): EndpointInput {
   const c = resource.config;
   const name = liveEndpointName(resource, sessionId);
-  const cpu = c.instanceIds !== undefined && c.gpus === undefined;
   const input: EndpointInput = {
     name,
     template: {
       name,
-      imageName: c.imageName ?? (cpu ? WORKER_IMAGES.cpu : WORKER_IMAGES.gpu),
+      // The same image (and FLASH_IMAGE_* overrides) as a deployed endpoint of this resource type.
+      imageName: workerImage(c.resourceType, c.imageName, env),
       containerDiskInGb: c.containerDiskInGb,
       env: Object.entries(c.env).map(([key, value]) => ({ key, value: substituteEnv(value, env) })),
     },
-    type: resource.isLoadBalanced ? "LB" : "QB",
-    workersMin: c.workersMin,
-    workersMax: c.workersMax,
-    workersStandby: c.workersMin,
-    idleTimeout: c.idleTimeout,
-    scalerType: c.scalerType,
-    scalerValue: c.scalerValue,
-    executionTimeoutMs: c.executionTimeoutMs,
-    flashBootType: c.flashboot ? "FLASHBOOT" : "OFF",
+    ...configEndpointFields(resource),
   };
-  if (cpu) input.instanceIds = [...(c.instanceIds ?? [])];
-  else {
-    // gpuIds takes pool ids; a specific GPU type is sent as its pool.
-    const pools = (c.gpus ?? ["ANY"]).map((g) => (gpuPoolOf as Record<string, string>)[g] ?? g);
-    input.gpuIds = [...new Set(pools)].join(",");
-    input.gpuCount = c.gpuCount ?? 1;
-  }
-  if (c.dataCenters && c.dataCenters.length > 0) input.locations = c.dataCenters.join(",");
   return input;
 }
 
