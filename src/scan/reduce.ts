@@ -22,6 +22,9 @@ export interface ReducedSource {
 
 export function reduceSource(text: string, words: readonly string[]): ReducedSource {
   const cuts = statementStarts(text);
+  // Unbalanced brackets: the file does not parse, and the cut
+  // points cannot be trusted. Hand the parser the whole file, so it reports the real error.
+  if (cuts === undefined) return { text, starts: [0, 0], whole: true };
   cuts.push(text.length);
   const hits = wordHits(text, words);
   const parts: string[] = [];
@@ -103,7 +106,7 @@ const STATEMENT_KEYWORDS = new Set([
 ]);
 
 /** Offsets where top-level statements start (always including 0), ascending. */
-function statementStarts(text: string): number[] {
+function statementStarts(text: string): number[] | undefined {
   const starts = [0];
   const n = text.length;
   const templates: number[] = []; // depth at which each open `${` started
@@ -186,6 +189,7 @@ function statementStarts(text: string): number[] {
     i++;
   }
   // Cuts must ascend; a `;` cut may sit after a line-start cut on the same line.
+  if (depth !== 0 || templates.length > 0) return undefined;
   return starts.sort((a, b) => a - b).filter((v, k, a) => k === 0 || v !== a[k - 1]);
 }
 

@@ -210,6 +210,12 @@ describe("errors name the file, line and column", () => {
     expect(err.message).toMatch(/^broken\.ts:4:\d+: /);
   });
 
+  it("reports unbalanced brackets anywhere in a file, even outside remote() statements", async () => {
+    const err = await scanError({ "gpu_worker.ts": `${GPU_WORKER}\nexport const x = (;\n` });
+    expect(err.code).toBe("SCAN_SYNTAX");
+    expect(err.message).toMatch(/^gpu_worker\.ts:9:\d+: /);
+  });
+
   it("rejects a config that cannot be read statically", async () => {
     const err = await scanError({
       "w.ts": `${QB_HEADER}function makeConfig() { return new LiveServerless(); }\nconst cfg = makeConfig();\nexport const f = remote(cfg, async () => 1);\n`,
