@@ -1,4 +1,4 @@
-import http from "node:http";
+import type http from "node:http";
 import type https from "node:https";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -12,13 +12,23 @@ import net from "node:net";
  * client on keep-alive sockets (`rawRequest`), about a third of node:http's CPU per request; HTTPS
  * (RunPod) and anything unusual (headers that are not plain ASCII) take node:http(s).
  */
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const load = createRequire(import.meta.url);
+let httpModule: { mod: typeof http; agent: http.Agent } | undefined;
 let httpsModule: { mod: typeof https; agent: https.Agent } | undefined;
+
+/** node:http loads only for what the minimal client does not serve (a worker of the emulator never needs it). */
+function plain(): { mod: typeof http; agent: http.Agent } {
+  if (!httpModule) {
+    const mod = load("node:http") as typeof http;
+    httpModule = { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: 64 }) };
+  }
+  return httpModule;
+}
 
 /** node:https (and TLS) loads only when a URL needs it: the emulator's workers never do, and it costs start-up time. */
 function secure(): { mod: typeof https; agent: https.Agent } {
   if (!httpsModule) {
-    const mod = createRequire(import.meta.url)("node:https") as typeof https;
+    const mod = load("node:https") as typeof https;
     httpsModule = { mod, agent: new mod.Agent({ keepAlive: true, maxSockets: 64 }) };
   }
   return httpsModule;
@@ -143,8 +153,7 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
 function nodeRequest(t: Target, options: HttpRequestOptions): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     if (!t.tls && !t.raw) throw new Error(`unsupported protocol in ${t.host}${t.path}: use http or https`);
-    const tls = t.tls ? secure() : undefined;
-    const mod = tls?.mod ?? http;
+    const { mod, agent } = t.tls ? secure() : plain();
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers["content-length"] = Buffer.byteLength(options.body);
     const req = mod.request(
@@ -155,7 +164,7 @@ function nodeRequest(t: Target, options: HttpRequestOptions): Promise<HttpReply>
         path: t.path,
         method: options.method,
         headers,
-        agent: tls?.agent ?? httpAgent,
+        agent,
       },
       (res) => {
         const chunks: Buffer[] = [];
