@@ -21,22 +21,10 @@ export interface ParsedFile extends SourceFile {
   syntaxError?: { message: string; at: number };
 }
 
-const PARSE_OPTIONS = { astType: "js", preserveParens: false } as const;
+/** Parser options for every discovery parse: ESTree shapes, no parenthesis nodes. */
+export const PARSE_OPTIONS = { astType: "js", preserveParens: false } as const;
 /** Reduced text per parser call: big enough to amortise the call, small enough to overlap work. */
 const BATCH_CHARS = 96 * 1024;
-
-/**
- * Parses files for discovery. Each file is first cut down to the statements that can matter
- * ({@link reduceSource}); several files are parsed per call, on the parser's own thread while this
- * one prepares the next batch. A batch that does not parse is retried file by file, and a file whose
- * reduced text does not parse is parsed whole, so syntax errors are always the parser's verdict on
- * the real file.
- */
-export async function parseFiles(files: readonly SourceFile[]): Promise<ParsedFile[]> {
-  const parser = createParser();
-  for (const file of files) parser.add(file);
-  return parser.finish();
-}
 
 /** A parser fed file by file, so the parser's thread starts on a batch while files are still being read. */
 export interface StreamingParser {
@@ -45,6 +33,13 @@ export interface StreamingParser {
   finish(): Promise<ParsedFile[]>;
 }
 
+/**
+ * Parses files for discovery, fed file by file. Each file is first cut down to the statements that can matter
+ * ({@link reduceSource}); several files are parsed per call, on the parser's own thread while this
+ * one prepares the next batch. A batch that does not parse is retried file by file, and a file whose
+ * reduced text does not parse is parsed whole, so syntax errors are always the parser's verdict on
+ * the real file.
+ */
 export function createParser(): StreamingParser {
   const files: SourceFile[] = [];
   const out: ParsedFile[] = [];
@@ -123,15 +118,4 @@ function parseOne(file: SourceFile, reduced: ReducedSource): ParsedFile {
     offset: (o) => o,
     syntaxError: { message: first.message, at: first.labels[0]?.start ?? 0 },
   };
-}
-
-/** 1-based line and column of an offset. */
-export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
 }

@@ -1,7 +1,7 @@
 import type { Expression, Node } from "oxc-parser";
 import { parseSync } from "oxc-parser";
 import { type Binding, collectFacts, type FileFacts } from "./facts.ts";
-import type { ParsedFile } from "./parse.ts";
+import { PARSE_OPTIONS, type ParsedFile } from "./parse.ts";
 import type { SourceLocation } from "./types.ts";
 
 const RESOLVE_SUFFIXES = [
@@ -57,7 +57,7 @@ export class Project {
   }
 
   private parseWhole(rel: string, text: string): FileFacts | undefined {
-    const result = parseSync(rel, text, { astType: "js", preserveParens: false });
+    const result = parseSync(rel, text, PARSE_OPTIONS);
     this.whole.add(rel);
     if (result.errors.length > 0) return undefined;
     const previous = this.facts.get(rel);
