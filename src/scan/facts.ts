@@ -61,6 +61,16 @@ export function sdkCalleeWords(text: string): string[] {
   return [...words];
 }
 
+/**
+ * Thrown by {@link collectFacts} for a quickly parsed file that has `remote()` calls in places the
+ * quick parser keeps opaque (inside functions): the file needs a full parse.
+ */
+export class NeedsFullParse extends Error {
+  constructor() {
+    super("the file needs a full parse");
+  }
+}
+
 /** Collects bindings, exports and `remote()` call sites of a parsed file. */
 export function collectFacts(file: ParsedFile): FileFacts {
   const facts: FileFacts = {
@@ -85,6 +95,7 @@ export function collectFacts(file: ParsedFile): FileFacts {
     const known = claimedAt.filter((at) => at >= start && at < end).length;
     claimedAt = claimedAt.filter((at) => at >= end);
     if (countOccurrences(file.text, names, start, end) <= known) continue;
+    if (file.quick) throw new NeedsFullParse();
     walk(statement, (node) => {
       if (node.type === "CallExpression" && !claimed.has(node) && isRemoteCallee(facts, node.callee)) {
         facts.remoteCalls.push({ call: node, at: file.offset(node.start) });

@@ -2,11 +2,14 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FlashError } from "../shared/errors.ts";
 import { discoverResources } from "./discover.ts";
-import { SDK_PACKAGE, sdkCalleeWords } from "./facts.ts";
+import { collectFacts, type FileFacts, NeedsFullParse, SDK_PACKAGE, sdkCalleeWords } from "./facts.ts";
 import { listProjectFiles } from "./files.ts";
-import { createParser } from "./parse.ts";
+import { loadOxc, OxcNotLoaded } from "./oxc.ts";
+import { createParser, type SourceFile } from "./parse.ts";
 import { type Problem, problemsError } from "./problems.ts";
 import { Project } from "./project.ts";
+import { quickParse } from "./quick-parse.ts";
+import { type KeptStatements, keptStatements, reduceSource } from "./reduce.ts";
 import { routesOf } from "./routes.ts";
 import type { ScanResult, ScanWarning } from "./types.ts";
 
@@ -19,25 +22,34 @@ export type * from "./types.ts";
  * @returns the resources (one per file with remote functions, sorted by path) and warnings
  * @throws FlashError SCAN_SYNTAX / SCAN_INVALID listing every problem as `file:line:column: message`
  */
-export async function scanProject(root: string): Promise<ScanResult> {
+export async function scanProject(root: string, options: ScanOptions = {}): Promise<ScanResult> {
   const absRoot = resolve(root);
   const rels = await listProjectFiles(absRoot);
-  // Synchronous reads (for many small files they beat a promise per file several times over),
-  // feeding the parser as we go so its thread works while the rest is read.
+  // Synchronous reads (for many small files they beat a promise per file several times over).
+  // Each file's relevant statements are read by the quick parser here, while oxc, on its own
+  // thread, checks their syntax (or, for files the quick parser declines, builds their AST).
   const texts = new Map<string, string>();
   const parser = createParser();
+  const slots: { index: number; facts: FileFacts | undefined }[] = [];
   for (const rel of rels) {
     const text = readFileSync(join(absRoot, rel), "utf8");
     texts.set(rel, text);
-    if (text.includes(SDK_PACKAGE)) parser.add({ rel, text, words: sdkCalleeWords(text) });
+    if (!text.includes(SDK_PACKAGE)) continue;
+    const source: SourceFile = { rel, text, words: sdkCalleeWords(text) };
+    const kept = keptStatements(text, source.words);
+    const facts = options.quick !== false && kept !== undefined ? quickFacts(source, kept) : undefined;
+    const index = parser.add(source, reduceSource(text, kept), facts !== undefined);
+    slots.push({ index, facts });
   }
   const parsed = await parser.finish();
   const project = new Project(absRoot, texts);
-  const problems: Problem[] = [];
-  const warnings: ScanWarning[] = [];
-  for (const file of parsed) {
-    if (file.syntaxError) {
-      problems.push({
+  const syntax: Problem[] = [];
+  for (const { index, facts } of slots) {
+    const file = parsed[index]!;
+    if (file === "ok") {
+      project.addFacts(facts!, false);
+    } else if (file.syntaxError) {
+      syntax.push({
         at: project.loc(file.rel, file.syntaxError.at),
         message: file.syntaxError.message,
         syntax: true,
@@ -46,12 +58,44 @@ export async function scanProject(root: string): Promise<ScanResult> {
       project.add(file, false);
     }
   }
-  const resources = discoverResources(project, problems, warnings);
-  const result: ScanResult = { root: absRoot, resources, warnings, filesScanned: rels.length };
-  checkRouteCollisions(result, problems);
-  if (problems.length > 0) throw problemsError(problems);
-  warnings.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line);
-  return result;
+  // Discovery may need oxc on demand (a declaration the quick parse skipped); it is loaded then
+  // and discovery runs again, which is cheap next to parsing.
+  for (;;) {
+    const problems = [...syntax];
+    const warnings: ScanWarning[] = [];
+    try {
+      const resources = discoverResources(project, problems, warnings);
+      const result: ScanResult = { root: absRoot, resources, warnings, filesScanned: rels.length };
+      checkRouteCollisions(result, problems);
+      if (problems.length > 0) throw problemsError(problems);
+      warnings.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line);
+      return result;
+    } catch (err) {
+      if (!(err instanceof OxcNotLoaded)) throw err;
+      await loadOxc();
+    }
+  }
+}
+
+/** Options of {@link scanProject}. */
+export interface ScanOptions {
+  /**
+   * Read the usual statement shapes with the quick parser (default true). False parses every
+   * file with oxc; the results are the same, which the tests check by scanning both ways.
+   */
+  quick?: boolean;
+}
+
+/** Facts of a file read by the quick parser, or undefined when the file needs oxc. */
+function quickFacts(source: SourceFile, kept: KeptStatements): FileFacts | undefined {
+  const file = quickParse(source, kept);
+  if (file === undefined) return undefined;
+  try {
+    return collectFacts(file);
+  } catch (err) {
+    if (err instanceof NeedsFullParse) return undefined;
+    throw err;
+  }
 }
 
 function checkRouteCollisions(result: ScanResult, problems: Problem[]): void {

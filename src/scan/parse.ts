@@ -1,5 +1,5 @@
 import type { Program, Statement } from "oxc-parser";
-import { parse, parseSync } from "oxc-parser";
+import { loadOxc, oxcSync, PARSE_OPTIONS, syntaxErrorOf } from "./oxc.ts";
 import { type ReducedSource, reduceSource, toOriginal } from "./reduce.ts";
 
 /** One project file read for discovery. */
@@ -19,73 +19,106 @@ export interface ParsedFile extends SourceFile {
   offset(astOffset: number): number;
   /** Set when the file does not parse; `at` is an offset in `text`. */
   syntaxError?: { message: string; at: number };
+  /** Set by the quick parser: function bodies are opaque (extent only, no statements). */
+  quick?: boolean;
 }
-
-/** Parser options for every discovery parse: ESTree shapes, no parenthesis nodes. */
-export const PARSE_OPTIONS = { astType: "js", preserveParens: false } as const;
 /** Reduced text per parser call: big enough to amortise the call, small enough to overlap work. */
 const BATCH_CHARS = 96 * 1024;
 
+/**
+ * What parsing a file gave: its AST (a full parse, or a whole-file parse after the reduced text
+ * failed), a syntax error, or `"ok"` for a file queued only to have its syntax checked.
+ */
+export type ParseOutcome = ParsedFile | "ok";
+
 /** A parser fed file by file, so the parser's thread starts on a batch while files are still being read. */
 export interface StreamingParser {
-  add(file: SourceFile): void;
-  /** Parses what is left and returns every file, in the order added. */
-  finish(): Promise<ParsedFile[]>;
+  /**
+   * Queues a file; returns its index in the array {@link finish} resolves to. With `checkOnly`,
+   * the caller has the file's facts already and wants oxc's verdict on its syntax: no AST is
+   * handed over unless the reduced text fails and the whole file parses (then the cut was wrong,
+   * and the whole file's AST is the answer).
+   */
+  add(file: SourceFile, reduced: ReducedSource, checkOnly: boolean): number;
+  /** Parses what is left and returns every outcome, in the order added. */
+  finish(): Promise<ParseOutcome[]>;
+}
+
+interface Member {
+  index: number;
+  reduced: ReducedSource;
+  base: number;
 }
 
 /**
- * Parses files for discovery, fed file by file. Each file is first cut down to the statements that can matter
- * ({@link reduceSource}); several files are parsed per call, on the parser's own thread while this
- * one prepares the next batch. A batch that does not parse is retried file by file, and a file whose
- * reduced text does not parse is parsed whole, so syntax errors are always the parser's verdict on
- * the real file.
+ * Parses files for discovery, fed file by file, each already cut down to the statements that can
+ * matter ({@link reduceSource}); several files are parsed per call, on the parser's own thread
+ * while this one prepares the next batch. A batch that does not parse is retried file by file,
+ * and a file whose reduced text does not parse is parsed whole, so syntax errors are always the
+ * parser's verdict on the real file.
  */
 export function createParser(): StreamingParser {
   const files: SourceFile[] = [];
-  const out: ParsedFile[] = [];
+  const out: ParseOutcome[] = [];
   const pending: Promise<void>[] = [];
-  let batch: { index: number; reduced: ReducedSource; base: number }[] = [];
-  let parts: string[] = [];
-  let size = 0;
-  const flush = (): void => {
-    if (batch.length === 0) return;
-    const members = batch;
-    const text = parts.join("");
-    batch = [];
-    parts = [];
-    size = 0;
+  const batches = [new Batch(false), new Batch(true)];
+  const flush = (batch: Batch): void => {
+    if (batch.members.length === 0) return;
+    const { members, checkOnly } = batch;
+    const text = batch.parts.join("");
+    batch.reset();
+    const retry = async (): Promise<void> => {
+      await loadOxc();
+      for (const m of members) out[m.index] = parseOne(files[m.index]!, m.reduced, checkOnly);
+    };
     pending.push(
-      parse("batch.ts", text, PARSE_OPTIONS).then((result) => {
-        if (result.errors.length > 0) {
-          for (const m of members) out[m.index] = parseOne(files[m.index]!, m.reduced);
-          return;
-        }
-        splitBatch(result.program, members, files, out);
-      }),
+      checkOnly
+        ? syntaxErrorOf("batch.ts", text).then((error) => {
+            if (error) return retry();
+            for (const m of members) out[m.index] = "ok";
+          })
+        : loadOxc().then(async (oxc) => {
+            const result = await oxc.parse("batch.ts", text, PARSE_OPTIONS);
+            if (result.errors.length > 0) return retry();
+            splitBatch(result.program, members, files, out);
+          }),
     );
   };
   return {
-    add(file) {
+    add(file, reduced, checkOnly) {
       const index = files.push(file) - 1;
-      const reduced = reduceSource(file.text, file.words);
-      batch.push({ index, reduced, base: size });
-      parts.push(reduced.text, "\n");
-      size += reduced.text.length + 1;
-      if (size >= BATCH_CHARS) flush();
+      const batch = batches[checkOnly ? 1 : 0]!;
+      batch.members.push({ index, reduced, base: batch.size });
+      batch.parts.push(reduced.text, "\n");
+      batch.size += reduced.text.length + 1;
+      if (batch.size >= BATCH_CHARS) flush(batch);
+      return index;
     },
     async finish() {
-      flush();
+      for (const batch of batches) flush(batch);
       await Promise.all(pending);
       return out;
     },
   };
 }
 
+class Batch {
+  members: Member[] = [];
+  parts: string[] = [];
+  size = 0;
+  constructor(readonly checkOnly: boolean) {}
+  reset(): void {
+    this.members = [];
+    this.parts = [];
+    this.size = 0;
+  }
+}
+
 function splitBatch(
   program: Program,
-  members: { index: number; reduced: ReducedSource; base: number }[],
+  members: Member[],
   files: readonly SourceFile[],
-  out: ParsedFile[],
+  out: ParseOutcome[],
 ): void {
   let m = 0;
   const bodies: Statement[][] = members.map(() => []);
@@ -103,9 +136,11 @@ function splitBatch(
   });
 }
 
-function parseOne(file: SourceFile, reduced: ReducedSource): ParsedFile {
+function parseOne(file: SourceFile, reduced: ReducedSource, checkOnly: boolean): ParseOutcome {
+  const { parseSync } = oxcSync();
   const small = parseSync(file.rel, reduced.text, PARSE_OPTIONS);
   if (small.errors.length === 0) {
+    if (checkOnly) return "ok";
     return { ...file, body: small.program.body as Statement[], offset: (o) => toOriginal(reduced, o) };
   }
   const whole = parseSync(file.rel, file.text, PARSE_OPTIONS);

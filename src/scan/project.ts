@@ -1,7 +1,7 @@
 import type { Expression, Node } from "oxc-parser";
-import { parseSync } from "oxc-parser";
 import { type Binding, collectFacts, type FileFacts } from "./facts.ts";
-import { PARSE_OPTIONS, type ParsedFile } from "./parse.ts";
+import { oxcSync, PARSE_OPTIONS } from "./oxc.ts";
+import type { ParsedFile } from "./parse.ts";
 import type { SourceLocation } from "./types.ts";
 
 const RESOLVE_SUFFIXES = [
@@ -34,9 +34,13 @@ export class Project {
   ) {}
 
   add(file: ParsedFile, whole: boolean): FileFacts {
-    const facts = collectFacts(file);
-    this.facts.set(file.rel, facts);
-    if (whole) this.whole.add(file.rel);
+    return this.addFacts(collectFacts(file), whole);
+  }
+
+  /** Records facts collected beforehand. */
+  addFacts(facts: FileFacts, whole: boolean): FileFacts {
+    this.facts.set(facts.file.rel, facts);
+    if (whole) this.whole.add(facts.file.rel);
     return facts;
   }
 
@@ -57,7 +61,7 @@ export class Project {
   }
 
   private parseWhole(rel: string, text: string): FileFacts | undefined {
-    const result = parseSync(rel, text, PARSE_OPTIONS);
+    const result = oxcSync().parseSync(rel, text, PARSE_OPTIONS);
     this.whole.add(rel);
     if (result.errors.length > 0) return undefined;
     const previous = this.facts.get(rel);

@@ -20,30 +20,49 @@ export interface ReducedSource {
   whole: boolean;
 }
 
-export function reduceSource(text: string, words: readonly string[]): ReducedSource {
+/** The statements of a file worth reading: [start, end) offset pairs, in order. */
+export interface KeptStatements {
+  ranges: number[];
+  /** Statements in the file. */
+  total: number;
+}
+
+/**
+ * The top-level statements of `text` that can matter to discovery, or undefined when the file's
+ * brackets do not balance (the cut points cannot be trusted then).
+ */
+export function keptStatements(text: string, words: readonly string[]): KeptStatements | undefined {
   const cuts = statementStarts(text);
-  // Unbalanced brackets: the file does not parse, and the cut
-  // points cannot be trusted. Hand the parser the whole file, so it reports the real error.
-  if (cuts === undefined) return { text, starts: [0, 0], whole: true };
+  if (cuts === undefined) return undefined;
   cuts.push(text.length);
   const hits = wordHits(text, words);
-  const parts: string[] = [];
-  const starts: number[] = [];
-  let length = 0;
+  const ranges: number[] = [];
   let h = 0;
-  let kept = 0;
   for (let k = 0; k + 1 < cuts.length; k++) {
     const s = cuts[k]!;
     const e = cuts[k + 1]!;
     while (h < hits.length && hits[h]! < s) h++;
-    if ((h < hits.length && hits[h]! < e) || startsWithModuleSyntax(text, s)) {
-      starts.push(length, s);
-      parts.push(text.slice(s, e), "\n");
-      length += e - s + 1;
-      kept++;
-    }
+    if ((h < hits.length && hits[h]! < e) || startsWithModuleSyntax(text, s)) ranges.push(s, e);
   }
-  if (kept === cuts.length - 1) return { text, starts: [0, 0], whole: true };
+  return { ranges, total: cuts.length - 1 };
+}
+
+export function reduceSource(text: string, kept: KeptStatements | undefined): ReducedSource {
+  // Unbalanced brackets: the file does not parse. Hand the parser the whole file, so it reports
+  // the real error.
+  if (kept === undefined || kept.ranges.length / 2 === kept.total)
+    return { text, starts: [0, 0], whole: true };
+  const parts: string[] = [];
+  const starts: number[] = [];
+  let length = 0;
+  const { ranges } = kept;
+  for (let k = 0; k < ranges.length; k += 2) {
+    const s = ranges[k]!;
+    const e = ranges[k + 1]!;
+    starts.push(length, s);
+    parts.push(text.slice(s, e), "\n");
+    length += e - s + 1;
+  }
   return { text: parts.join(""), starts, whole: false };
 }
 
@@ -113,7 +132,10 @@ function statementStarts(text: string): number[] | undefined {
   let depth = 0;
   let i = 0;
   let prev = 10; // previous significant char code; newline at start
-  let prevWord = "";
+  // The previous word, as offsets: slicing every word of a large file is most of the garbage a
+  // scan makes, and the word's text is needed only before a `/` or at a top-level line start.
+  let wordStart = -1;
+  let wordEnd = -1;
   let lineStart = true;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -143,22 +165,24 @@ function statementStarts(text: string): number[] | undefined {
         continue;
       }
       if (
-        prevWord !== "" ? EXPRESSION_KEYWORDS.has(prevWord) : !(prev === 41 || prev === 93 || prev === 125)
+        wordStart !== -1
+          ? EXPRESSION_KEYWORDS.has(text.slice(wordStart, wordEnd))
+          : !(prev === 41 || prev === 93 || prev === 125)
       ) {
         i = skipRegex(text, i);
         prev = 47;
-        prevWord = "";
+        wordStart = -1;
         continue;
       }
     } else if (c === 34 || c === 39) {
       i = skipString(text, i, c);
       prev = c;
-      prevWord = "";
+      wordStart = -1;
       continue;
     } else if (c === 96) {
       i = skipTemplate(text, i + 1, templates, depth);
       prev = 96;
-      prevWord = "";
+      wordStart = -1;
       continue;
     } else if (c === 123 || c === 40 || c === 91) {
       depth++;
@@ -167,7 +191,7 @@ function statementStarts(text: string): number[] | undefined {
         templates.pop();
         i = skipTemplate(text, i + 1, templates, depth);
         prev = 96;
-        prevWord = "";
+        wordStart = -1;
         continue;
       }
       depth--;
@@ -176,16 +200,22 @@ function statementStarts(text: string): number[] | undefined {
     } else if (isWordChar(c)) {
       const s = i;
       while (i < n && isWordChar(text.charCodeAt(i))) i++;
-      prevWord = text.slice(s, i);
+      wordStart = s;
+      wordEnd = i;
       prev = c;
-      if (atLineStart && depth === 0 && STATEMENT_KEYWORDS.has(prevWord) && starts[starts.length - 1] !== s) {
+      if (
+        atLineStart &&
+        depth === 0 &&
+        starts[starts.length - 1] !== s &&
+        STATEMENT_KEYWORDS.has(text.slice(s, i))
+      ) {
         // Attach the comment/blank lines before the statement to it: cut at the line start.
         starts.push(lineStartOf(text, s));
       }
       continue;
     }
     prev = c;
-    prevWord = "";
+    wordStart = -1;
     i++;
   }
   // Cuts must ascend; a `;` cut may sit after a line-start cut on the same line.
@@ -202,13 +232,13 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-function isWordChar(c: number): boolean {
+export function isWordChar(c: number): boolean {
   return (
     (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c > 127
   );
 }
 
-const EXPRESSION_KEYWORDS = new Set([
+export const EXPRESSION_KEYWORDS: ReadonlySet<string> = new Set([
   "return",
   "typeof",
   "instanceof",

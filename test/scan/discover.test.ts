@@ -359,9 +359,39 @@ export const first = remote(api, { method: "GET", path: "/first" }, async () => 
       ["gpu_worker.ts", false, []],
     ]);
   });
+
+  it("does not count a type-only import of a remote function as a call", async () => {
+    const scan = await scanProject(
+      makeProject({
+        "gpu_worker.ts": GPU_WORKER,
+        "api/typed.ts": `${LB_HEADER}import type { process } from "../gpu_worker";\nimport { type process as p2 } from "../gpu_worker";\ntype Out = Awaited<ReturnType<typeof process | typeof p2>>;\nexport const r = remote(new CpuLiveLoadBalancer({ name: "t" }), { path: "/r" }, async (): Promise<Out | null> => null);\n`,
+      }),
+    );
+    expect(scan.resources.map((r) => [r.file, r.makesRemoteCalls])).toEqual([
+      ["api/typed.ts", false],
+      ["gpu_worker.ts", false],
+    ]);
+  });
 });
 
 describe("source the reducer must not misread", () => {
+  it("reports a syntax error inside a handler body that the quick parser skips", async () => {
+    const err = await scanError({
+      "gpu_worker.ts": `${QB_HEADER}const c = new LiveServerless();\nexport const f = remote(c, async (x: number) => {\n  const y = x +* 2;\n  return y;\n});\n`,
+    });
+    expect(err.code).toBe("SCAN_SYNTAX");
+    expect(err.message).toMatch(/^gpu_worker\.ts:4:\d+: /);
+  });
+
+  it("finds remote() calls nested in functions of a file the quick parser reads", async () => {
+    const scan = await scanProject(
+      makeProject({
+        "w.ts": `${QB_HEADER}const gpu = new LiveServerless();\nexport const outer = remote(gpu, async () => {\n  const inner = remote(gpu, async () => 1);\n  return inner();\n});\n`,
+      }),
+    );
+    expect(scan.warnings.map((w) => [w.code, w.at.line])).toEqual([["UNEXPORTED_REMOTE", 4]]);
+  });
+
   it("handles ASI, template literals, regexes and comments mentioning remote(", async () => {
     const scan = await scanProject(
       makeProject({
