@@ -3,7 +3,6 @@ import { QueueClient } from "../cloud/queue-client.ts";
 import type { TargetContext } from "./dev-server.ts";
 import type { ExecutionTarget } from "./execution.ts";
 import { LiveTarget } from "./live-target.ts";
-import { loopbackFetch } from "./loopback-fetch.ts";
 
 /** Where `flash run` sends QB calls: `local` (embedded emulator) or `live` (RunPod, or `RUNPOD_API_URL`). */
 export type TargetMode = "local" | "live";
@@ -54,7 +53,9 @@ export async function createExecutionTarget(
     root: context.root,
     sessionId: context.sessionId,
     controlPlane,
-    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY, http: { fetch: loopbackFetch } }),
+    // The same queue client as live mode; its requests to this process's own emulator are answered
+    // in-process (no socket), with the answers the emulator's HTTP server gives.
+    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY, http: { fetch: emulator.localFetch() } }),
     embedded: true,
     log: context.log,
     onClose: () => emulator.close(),

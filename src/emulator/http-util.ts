@@ -46,10 +46,10 @@ export function sendError(res: ServerResponse, status: number, message: string):
 }
 
 /** Parses a JSON body; undefined when it is not JSON. */
-export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(body: Buffer | string): { ok: true; value: unknown } | { ok: false } {
   if (body.length === 0) return { ok: false };
   try {
-    return { ok: true, value: JSON.parse(body.toString("utf8")) };
+    return { ok: true, value: JSON.parse(typeof body === "string" ? body : body.toString("utf8")) };
   } catch {
     return { ok: false };
   }
@@ -57,7 +57,11 @@ export function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: fa
 
 /** The API key of a request: `Authorization: Bearer KEY`, a bare `Authorization: KEY`, or `?api_key=`. */
 export function requestKey(req: IncomingMessage, query: URLSearchParams | undefined): string | undefined {
-  const header = req.headers.authorization;
+  return keyOf(req.headers.authorization, query);
+}
+
+/** The API key in an `Authorization` header value (`Bearer KEY` or bare) or an `api_key` query parameter. */
+export function keyOf(header: string | undefined, query: URLSearchParams | undefined): string | undefined {
   if (header) {
     const key = header.startsWith("Bearer ") ? header.slice(7).trim() : header.trim();
     if (key) return key;

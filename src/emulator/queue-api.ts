@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import {
   isTerminal,
   RUN_PAYLOAD_LIMIT,
@@ -6,34 +6,75 @@ import {
   RUNSYNC_WAIT,
   RunRequest,
 } from "../shared/schemas/job.ts";
-import { intParam, parseJson, readBody, sendError, sendJson } from "./http-util.ts";
-import { DEFAULT_EXECUTION_TIMEOUT_MS, type JobStore } from "./jobs.ts";
-import type { EmulatedEndpoint } from "./registry.ts";
+import { intParam, keyOf, parseJson, readBody } from "./http-util.ts";
+import { DEFAULT_EXECUTION_TIMEOUT_MS, type Job, type JobStore } from "./jobs.ts";
+import type { EmulatedEndpoint, Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 /**
- * RunPod's queue API for one endpoint (research/runpod-api.md section 1), served at
- * `/v2/{endpointId}/{action}`: run, runsync, status, status-sync, stream, cancel, retry, purge-queue,
- * health. Shapes, states and limits as RunPod's; errors as `{"error": "<message>"}` with 400, 404,
- * 405 or 413.
+ * RunPod's queue API (research/runpod-api.md section 1), served at `/v2/{endpointId}/{action}`: run,
+ * runsync, status, status-sync, stream, cancel, retry, purge-queue, health. Shapes, states and
+ * limits as RunPod's; errors as `{"error": "<message>"}` with 400, 401, 404, 405 or 413.
+ *
+ * Written against {@link QueueRequest} rather than node:http, so the same code answers requests from
+ * the HTTP server and from the process the emulator runs in (`Emulator.localFetch`, no socket).
  */
 
 const STATUS_SYNC_WAIT = { min: 0, max: 300_000, default: 90_000 };
 const STREAM_WAIT = { min: 0, max: 300_000, default: 5_000 };
 
 export interface QueueApiDeps {
+  registry: Registry;
   store: JobStore;
   supervisor: Supervisor;
+  /** The one accepted key; undefined accepts any non-empty key. */
+  apiKey: string | undefined;
 }
 
-type Handler = (ctx: {
+/** A queue API request, whatever carried it. */
+export interface QueueRequest {
+  method: string;
+  /** The URL path (for messages). */
+  path: string;
+  /** The `Authorization` header. */
+  authorization: string | undefined;
+  query: URLSearchParams | undefined;
+  /** Reads the body; `tooLarge` when it is over `limit` bytes. */
+  readBody(limit: number): Promise<{ body: Buffer | string; tooLarge: boolean }>;
+  /** The route has no use for the body: let it go. */
+  discardBody(): void;
+}
+
+/** The answer: an HTTP status and a JSON value. */
+export interface QueueReply {
+  status: number;
+  body: unknown;
+}
+
+/** A queue request arriving on the emulator's HTTP server. */
+export function httpQueueRequest(
+  req: IncomingMessage,
+  path: string,
+  query: URLSearchParams | undefined,
+): QueueRequest {
+  return {
+    method: req.method ?? "",
+    path,
+    authorization: req.headers.authorization,
+    query,
+    readBody: (limit) => readBody(req, limit),
+    discardBody: () => req.resume(),
+  };
+}
+
+interface Ctx {
   deps: QueueApiDeps;
   endpoint: EmulatedEndpoint;
-  req: IncomingMessage;
-  res: ServerResponse;
+  request: QueueRequest;
   jobId: string | undefined;
-  query: URLSearchParams | undefined;
-}) => Promise<void> | void;
+}
+
+type Handler = (c: Ctx) => Promise<QueueReply> | QueueReply;
 
 interface Route {
   methods: string[];
@@ -53,69 +94,80 @@ const routes: Record<string, Route> = {
   health: { methods: ["GET"], needsJob: false, handle: health },
 };
 
-/** Serves a queue route; false when `action` is not one. */
-export function handleQueueApi(
+const error = (status: number, message: string): QueueReply => ({ status, body: { error: message } });
+
+/**
+ * Serves `/v2/{endpointId}/{action}/{...rest}` (anything but the worker protocol): API key, endpoint,
+ * route, method, then the route's handler. Never rejects: a failure is a 500 reply.
+ */
+export async function serveQueueApi(
   deps: QueueApiDeps,
-  endpoint: EmulatedEndpoint,
-  req: IncomingMessage,
-  res: ServerResponse,
+  endpointId: string,
   action: string,
-  rest: string[],
-  query: URLSearchParams | undefined,
-): boolean {
-  const route = routes[action];
-  if (!route) return false;
-  if (!route.methods.includes(req.method ?? "")) {
-    req.resume();
-    sendError(res, 405, `${req.method} is not allowed on /${action}; use ${route.methods.join(" or ")}`);
-    return true;
+  rest: readonly string[],
+  request: QueueRequest,
+): Promise<QueueReply> {
+  const key = keyOf(request.authorization, request.query);
+  if (key === undefined || (deps.apiKey !== undefined && key !== deps.apiKey)) {
+    request.discardBody();
+    return error(401, "Unauthorized: send an API key as Authorization: Bearer <key> or ?api_key=<key>");
+  }
+  const endpoint = deps.registry.endpoints.get(endpointId);
+  if (!endpoint) {
+    request.discardBody();
+    return error(404, `endpoint ${endpointId} not found`);
+  }
+  const route = Object.hasOwn(routes, action) ? routes[action] : undefined;
+  if (!route) {
+    request.discardBody();
+    return error(404, `no such route: ${request.path}`);
+  }
+  if (!route.methods.includes(request.method)) {
+    request.discardBody();
+    return error(405, `${request.method} is not allowed on /${action}; use ${route.methods.join(" or ")}`);
   }
   if (endpoint.type === "LB") {
-    req.resume();
-    sendError(
-      res,
+    request.discardBody();
+    return error(
       400,
       `not allowed for LB endpoint: ${endpoint.id} is load-balanced; call /lb/${endpoint.id}/<path>`,
     );
-    return true;
   }
   const jobId = rest[0] ? decodeURIComponent(rest[0]) : undefined;
   if (route.needsJob && !jobId) {
-    req.resume();
-    sendError(res, 400, `missing job id: /${action}/{jobId}`);
-    return true;
+    request.discardBody();
+    return error(400, `missing job id: /${action}/{jobId}`);
   }
   if (rest.length > (route.needsJob ? 1 : 0)) {
-    req.resume();
-    sendError(res, 404, `no such route: /v2/${endpoint.id}/${[action, ...rest].join("/")}`);
-    return true;
+    request.discardBody();
+    return error(404, `no such route: ${request.path}`);
   }
-  void Promise.resolve(route.handle({ deps, endpoint, req, res, jobId, query })).catch((err: Error) =>
-    sendError(res, 500, `emulator error: ${err.message}`),
-  );
-  return true;
+  try {
+    return await route.handle({ deps, endpoint, request, jobId });
+  } catch (err) {
+    return error(500, `emulator error: ${(err as Error).message}`);
+  }
 }
 
-async function submit(c: Parameters<Handler>[0], sync: boolean): Promise<void> {
+async function submit(c: Ctx, sync: boolean): Promise<QueueReply> {
   const limit = sync ? RUNSYNC_PAYLOAD_LIMIT : RUN_PAYLOAD_LIMIT;
-  const { body, tooLarge } = await readBody(c.req, limit);
+  const { body, tooLarge } = await c.request.readBody(limit);
   if (tooLarge) {
-    return sendError(
-      c.res,
+    return error(
       413,
       `request body exceeds the ${limit / 1024 / 1024} MB limit of /${sync ? "runsync" : "run"}`,
     );
   }
   const parsed = parseJson(body);
-  if (!parsed.ok) return sendError(c.res, 400, 'request body must be JSON, e.g. {"input": {...}}');
+  if (!parsed.ok) return error(400, 'request body must be JSON, e.g. {"input": {...}}');
   if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) {
-    return sendError(c.res, 400, "request body must be a JSON object with an input field");
+    return error(400, "request body must be a JSON object with an input field");
   }
   const request = RunRequest.safeParse(parsed.value);
   if (!request.success) {
     const issue = request.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    return sendError(c.res, 400, `${where}${issue?.message ?? "invalid request"}`);
+    return error(400, `${where}${issue?.message ?? "invalid request"}`);
   }
   const endpointTimeoutMs =
     c.endpoint.executionTimeoutMs === undefined || c.endpoint.executionTimeoutMs === null
@@ -123,72 +175,78 @@ async function submit(c: Parameters<Handler>[0], sync: boolean): Promise<void> {
       : c.endpoint.executionTimeoutMs;
   const job = c.deps.store.submit(c.endpoint.id, request.data, { sync, endpointTimeoutMs });
   // RunPod always answers /run with IN_QUEUE, even when a worker picks the job up at once.
-  if (!sync) return sendJson(c.res, 200, { id: job.id, status: "IN_QUEUE" });
-  const wait = intParam(c.query, "wait", RUNSYNC_WAIT);
+  if (!sync) return { status: 200, body: { id: job.id, status: "IN_QUEUE" } };
+  const wait = intParam(c.request.query, "wait", RUNSYNC_WAIT);
   await c.deps.store.untilTerminal(job, wait, isTerminal);
-  sendJson(c.res, 200, c.deps.store.view(job));
+  return { status: 200, body: c.deps.store.view(job) };
 }
 
-function findJob(c: Parameters<Handler>[0]) {
-  const job = c.deps.store.get(c.endpoint.id, c.jobId!);
-  if (!job) sendError(c.res, 404, `job ${c.jobId} not found (unknown, or its result expired)`);
-  return job;
+/** The job the route names. */
+function findJob(c: Ctx): Job | undefined {
+  return c.deps.store.get(c.endpoint.id, c.jobId!);
 }
 
-function status(c: Parameters<Handler>[0]): void {
-  c.req.resume();
+function noJob(c: Ctx): QueueReply {
+  return error(404, `job ${c.jobId} not found (unknown, or its result expired)`);
+}
+
+function status(c: Ctx): QueueReply {
+  c.request.discardBody();
   const job = findJob(c);
-  if (job) sendJson(c.res, 200, c.deps.store.view(job));
+  if (!job) return noJob(c);
+  return { status: 200, body: c.deps.store.view(job) };
 }
 
-async function statusSync(c: Parameters<Handler>[0]): Promise<void> {
-  c.req.resume();
+async function statusSync(c: Ctx): Promise<QueueReply> {
+  c.request.discardBody();
   const job = findJob(c);
-  if (!job) return;
-  await c.deps.store.untilTerminal(job, intParam(c.query, "wait", STATUS_SYNC_WAIT), isTerminal);
-  sendJson(c.res, 200, c.deps.store.view(job));
+  if (!job) return noJob(c);
+  await c.deps.store.untilTerminal(job, intParam(c.request.query, "wait", STATUS_SYNC_WAIT), isTerminal);
+  return { status: 200, body: c.deps.store.view(job) };
 }
 
-async function stream(c: Parameters<Handler>[0]): Promise<void> {
-  c.req.resume();
+async function stream(c: Ctx): Promise<QueueReply> {
+  c.request.discardBody();
   const job = findJob(c);
-  if (!job) return;
+  if (!job) return noJob(c);
   // Long poll until there is something new to deliver (a chunk or the end).
   if (job.stream.length === job.streamSent && !isTerminal(job.status)) {
-    await c.deps.store.nextChange(job, intParam(c.query, "wait", STREAM_WAIT));
+    await c.deps.store.nextChange(job, intParam(c.request.query, "wait", STREAM_WAIT));
   }
   const chunks = c.deps.store.drainStream(job).map((output) => ({ output }));
-  sendJson(c.res, 200, { status: job.status, stream: chunks });
+  return { status: 200, body: { status: job.status, stream: chunks } };
 }
 
-function cancel(c: Parameters<Handler>[0]): void {
-  c.req.resume();
+function cancel(c: Ctx): QueueReply {
+  c.request.discardBody();
   const job = findJob(c);
-  if (!job) return;
+  if (!job) return noJob(c);
   c.deps.store.cancel(job);
-  sendJson(c.res, 200, c.deps.store.view(job));
+  return { status: 200, body: c.deps.store.view(job) };
 }
 
-function retry(c: Parameters<Handler>[0]): void {
-  c.req.resume();
+function retry(c: Ctx): QueueReply {
+  c.request.discardBody();
   const job = findJob(c);
-  if (!job) return;
+  if (!job) return noJob(c);
   if (!c.deps.store.retry(job)) {
-    sendError(c.res, 400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
-    return;
+    return error(400, `job ${job.id} is ${job.status}; only FAILED or TIMED_OUT jobs can be retried`);
   }
-  sendJson(c.res, 200, { id: job.id, status: "IN_QUEUE" });
+  return { status: 200, body: { id: job.id, status: "IN_QUEUE" } };
 }
 
-function purge(c: Parameters<Handler>[0]): void {
-  c.req.resume();
-  sendJson(c.res, 200, { removed: c.deps.store.purge(c.endpoint.id), status: "completed" });
+function purge(c: Ctx): QueueReply {
+  c.request.discardBody();
+  return { status: 200, body: { removed: c.deps.store.purge(c.endpoint.id), status: "completed" } };
 }
 
-function health(c: Parameters<Handler>[0]): void {
-  c.req.resume();
-  sendJson(c.res, 200, {
-    jobs: c.deps.store.counts(c.endpoint.id),
-    workers: c.deps.supervisor.workerCounts(c.endpoint.id),
-  });
+function health(c: Ctx): QueueReply {
+  c.request.discardBody();
+  return {
+    status: 200,
+    body: {
+      jobs: c.deps.store.counts(c.endpoint.id),
+      workers: c.deps.supervisor.workerCounts(c.endpoint.id),
+    },
+  };
 }

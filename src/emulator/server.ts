@@ -9,7 +9,8 @@ import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graph
 import { readBody, requestKey, sendError, sendJson } from "./http-util.ts";
 import { JobStore } from "./jobs.ts";
 import { proxyLb } from "./lb-proxy.ts";
-import { handleQueueApi } from "./queue-api.ts";
+import { createLocalFetch, type QueueServer } from "./local-fetch.ts";
+import { httpQueueRequest, serveQueueApi } from "./queue-api.ts";
 import { Registry } from "./registry.ts";
 import { Supervisor } from "./supervisor.ts";
 import { handleWorkerProtocol } from "./worker-protocol.ts";
@@ -51,6 +52,12 @@ export interface Emulator {
   readonly registry: Registry;
   readonly jobs: JobStore;
   readonly supervisor: Supervisor;
+  /**
+   * A `fetch` for calls this process makes to this emulator: queue API requests (`/v2/{endpointId}/run`,
+   * `runsync`, `status`, ...) are served by calling the queue handlers directly, without a socket,
+   * with the same answers as over HTTP; any other request goes to `fallback` (default: `fetch`).
+   */
+  localFetch(fallback?: typeof fetch): typeof fetch;
   /** Stops every worker process, then the server. */
   close(): Promise<void>;
 }
@@ -104,6 +111,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     return key !== undefined && (options.apiKey === undefined || key === options.apiKey);
   };
 
+  const queueDeps = { registry, store, supervisor, apiKey: options.apiKey };
+  const serveQueue: QueueServer = (endpointId, action, rest, request) =>
+    serveQueueApi(queueDeps, endpointId, action, rest, request);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const raw = req.url ?? "/";
     const q = raw.indexOf("?");
@@ -127,15 +138,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       }
       // Parsed only past the worker protocol, which has no use for it (its polls are the hot path).
       const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
-      if (!authorized(req, query)) return unauthorized(req, res);
-      const endpoint = registry.endpoints.get(endpointId);
-      if (!endpoint) {
-        req.resume();
-        return sendError(res, 404, `endpoint ${endpointId} not found`);
-      }
-      if (handleQueueApi({ store, supervisor }, endpoint, req, res, action, parts.slice(3), query)) return;
-      req.resume();
-      return sendError(res, 404, `no such route: ${path}`);
+      const reply = await serveQueue(endpointId, action, parts.slice(3), httpQueueRequest(req, path, query));
+      return sendJson(res, reply.status, reply.body);
     }
     if (parts[0] === "lb" && parts.length >= 2) {
       const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
@@ -206,6 +210,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     registry,
     jobs: store,
     supervisor,
+    localFetch: (fallback) => createLocalFetch(publicUrl, serveQueue, fallback),
     close() {
       closing ??= (async () => {
         await supervisor.close();

@@ -33,6 +33,11 @@ export interface WorkerProtocolDeps {
 
 const ROUTES = new Set(["job-take", "job-take-batch", "job-done", "job-stream", "job-stop", "ping"]);
 
+/** True for the actions of `/v2/{ep}/{action}/...` that belong to the worker protocol. */
+export function isWorkerProtocolAction(action: string): boolean {
+  return ROUTES.has(action);
+}
+
 /** Handles a worker-protocol route; false when `action` is not one. */
 export function handleWorkerProtocol(
   deps: WorkerProtocolDeps,
