@@ -5,7 +5,10 @@ import type { RouteInfo, ScanResult } from "./types.ts";
  * one function gets `POST {prefix}/run` and `POST {prefix}/run_sync`; with several, each function
  * gets `POST {prefix}/{fn}/run` and `.../run_sync`; an LB function gets `{method} {prefix}{path}`.
  */
-export function routesOf(result: Pick<ScanResult, "resources">): RouteInfo[] {
+export function routesOf(result: Pick<ScanResult, "resources">): readonly RouteInfo[] {
+  // The scan checks route collisions with these same routes; callers get that list, not a rebuild.
+  const known = computed.get(result.resources);
+  if (known) return known;
   const routes: RouteInfo[] = [];
   for (const r of result.resources) {
     const type = r.isLoadBalanced ? "LB" : "QB";
@@ -30,5 +33,8 @@ export function routesOf(result: Pick<ScanResult, "resources">): RouteInfo[] {
       }
     }
   }
+  computed.set(result.resources, routes);
   return routes;
 }
+
+const computed = new WeakMap<readonly unknown[], readonly RouteInfo[]>();
