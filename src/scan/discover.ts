@@ -15,6 +15,7 @@ import { type FileFacts, type RemoteCallSite, sdkMemberName } from "./facts.ts";
 import { modulePathOf, resourceNameOf, urlPrefixOf } from "./naming.ts";
 import type { Problem } from "./problems.ts";
 import type { Project } from "./project.ts";
+import { isWordChar } from "./reduce.ts";
 import type { RemoteFunctionInfo, ScannedResource, ScanWarning, SourceLocation } from "./types.ts";
 
 /** A config object as discovery resolved it: where it is constructed and what it says. */
@@ -345,11 +346,19 @@ function linkCalls(
 }
 
 function isUsed(text: string, name: string, importRanges: [number, number][]): boolean {
-  const re = new RegExp(`(?<![\\w$.])${name.replace(/[$.]/g, "\\$&")}(?![\\w$])`, "g");
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (!importRanges.some(([s, e]) => m!.index >= s && m!.index < e)) return true;
+  for (let at = findName(text, name, 0); at !== -1; at = findName(text, name, at + 1)) {
+    if (!importRanges.some(([s, e]) => at >= s && at < e)) return true;
   }
   return false;
+}
+
+/** The next offset from `from` where `name` stands as a whole name (not part of a longer name, not after a `.`), or -1. */
+function findName(text: string, name: string, from: number): number {
+  for (let at = text.indexOf(name, from); at !== -1; at = text.indexOf(name, at + 1)) {
+    const before = at > 0 ? text.charCodeAt(at - 1) : 32;
+    if (!isWordChar(before) && before !== 46 && !isWordChar(text.charCodeAt(at + name.length))) return at;
+  }
+  return -1;
 }
 
 function warnLbCalls(
@@ -369,12 +378,16 @@ function warnLbCalls(
   const text = file.text.slice(start, end);
   for (const [use, target] of lbNames) {
     if (target === fn) continue;
-    const re = new RegExp(`(?<![\\w$.])${use.replace(/[$.]/g, "\\$&")}\\s*\\(`);
-    const m = re.exec(text);
-    if (m) {
+    let call = -1;
+    for (let at = findName(text, use, 0); at !== -1 && call === -1; at = findName(text, use, at + 1)) {
+      let k = at + use.length;
+      while (/\s/.test(text[k] ?? "")) k++;
+      if (text.charCodeAt(k) === 40 /* ( */) call = at;
+    }
+    if (call !== -1) {
       warnings.push({
         code: "LB_CALLS_LB",
-        at: project.loc(file.rel, start + m.index),
+        at: project.loc(file.rel, start + call),
         message: `${fn.name} calls the load-balanced handler ${target.name} directly: it runs in-process, not as a request to its endpoint. Move shared logic into a plain function or a queue-based remote function.`,
       });
     }

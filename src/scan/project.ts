@@ -153,12 +153,18 @@ export class Project {
 
   /** Location of an offset in a file's original text. */
   loc(rel: string, offset: number): SourceLocation {
+    // Line starts are found only as far as asked: locations are mostly near the top of a file.
+    const text = this.texts.get(rel) ?? "";
     let starts = this.lineStarts.get(rel);
     if (!starts) {
-      const text = this.texts.get(rel) ?? "";
       starts = [0];
-      for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
       this.lineStarts.set(rel, starts);
+    }
+    for (let last = starts[starts.length - 1]!; last <= offset; ) {
+      const nl = text.indexOf("\n", last);
+      if (nl === -1 || nl >= offset) break;
+      last = nl + 1;
+      starts.push(last);
     }
     let lo = 0;
     let hi = starts.length - 1;

@@ -150,6 +150,7 @@ class QuickParser {
         specifiers.push(node("ImportDefaultSpecifier", local.start, local.end, { local }));
         this.trivia();
         more = this.char() === C.comma;
+        if (more && importKind === "type") throw GIVE_UP; // TypeScript forbids `import type A, { B }`
         if (more) {
           this.pos++;
           this.trivia();
@@ -1012,6 +1013,10 @@ class QuickParser {
       this.trivia();
       if (this.pos >= this.end) return lastEnd;
       const c = text.charCodeAt(this.pos);
+      // A type ends at a line break before a name (automatic semicolon insertion).
+      if (angles && depth === 0 && prev === Prev.Operand && isIdentStart(c) && this.newlineBefore()) {
+        return lastEnd;
+      }
       if (depth === 0) {
         if (stops.arrow && c === C.eq && text.charCodeAt(this.pos + 1) === C.gt) return lastEnd;
         if (stops.chars.includes(c) && !(c === C.eq && text.charCodeAt(this.pos + 1) === C.gt)) {

@@ -156,6 +156,8 @@ export const api = new CpuLiveLoadBalancer({});
       `export const f = remote(c, function (x): { a: 1 } { return x; });`,
     ],
     ["`as` after a line break", `const c = new LiveServerless({})\nas\nconst d = 1;`],
+    ["a statement after a type on the next line", `const c = new LiveServerless({}) as X\nfoo();`],
+    ["`import type` with a default and named imports", `import type A, { B } from "./a";`],
     ["a syntax error in a kept statement", `const c = new LiveServerless({ name: });`],
     ["a type alias mentioning remote", `export type R = ReturnType<typeof remote<A>>;`],
   ])("declines %s (oxc reads the file instead)", (_what, source) => {
