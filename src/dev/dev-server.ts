@@ -10,12 +10,12 @@ import { REGISTER_QB_MODULE } from "./bundle.ts";
 import { DevDispatcher } from "./dispatcher.ts";
 import { buildDocsApp } from "./docs-app.ts";
 import type { ExecutionTarget } from "./execution.ts";
+import { createFastPath } from "./fast-path.ts";
 import { ensureGitignored } from "./gitignore.ts";
 import { buildHttpApp, type LbHandlerFn, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
 import { pathOf } from "./lb-call.ts";
-import { createLbFastPath } from "./lb-fast-path.ts";
 import {
   devBundleDir,
   type LoadedLbModules,
@@ -23,7 +23,8 @@ import {
   loadLbHandlers,
   removeStaleDevBundles,
 } from "./lb-modules.ts";
-import { checkReservedRoutes, type DevRoute, devRoutesOf, type LbRoute } from "./routes.ts";
+import type { QbCallDeps } from "./qb-call.ts";
+import { checkReservedRoutes, type DevRoute, devRoutesOf } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
 import { formatWarning, routeChanges, startupTable } from "./table.ts";
@@ -173,12 +174,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       return built;
     };
   };
+  const qbDeps: QbCallDeps = {
+    jobs,
+    showStacks: options.showStacks ?? true,
+    runQb: (route, input) => dispatcher.run(route.resource.file, route.fn.name, input),
+  };
   const buildApp = (generation: Generation) =>
     buildHttpApp({
       routes: generation.routes,
-      jobs,
-      showStacks: options.showStacks ?? true,
-      runQb: (route, input) => dispatcher.run(route.resource.file, route.fn.name, input),
+      ...qbDeps,
       lbHandler: (route) => {
         const handler = generation.lb.handlers.get(lbKey(route.resource.file, route.fn.name));
         if (!handler) throw new FlashError("INTERNAL", `no handler loaded for ${route.path}.`);
@@ -209,11 +213,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let currentDocs = docsOf(current.routes);
   const host = new HttpHost(
     bootstrapListener(
-      createLbFastPath(
-        first.routes.filter((r): r is LbRoute => r.kind === "lb"),
-        (route) => first.lb.handlers.get(lbKey(route.resource.file, route.fn.name)) as LbHandlerFn,
-        options.showStacks ?? true,
-      ),
+      createFastPath(first.routes, {
+        lbHandler: (route) => first.lb.handlers.get(lbKey(route.resource.file, route.fn.name)) as LbHandlerFn,
+        showStacks: options.showStacks ?? true,
+        qb: qbDeps,
+      }),
       firstApp,
     ),
     currentDocs,

@@ -1,27 +1,17 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { RemoteExecutionError } from "../sdk/errors.ts";
 import type { RequestContext } from "../sdk/remote.ts";
-import { FlashError, isFlashError } from "../shared/errors.ts";
+import { FlashError } from "../shared/errors.ts";
+import { createFastPath } from "./fast-path.ts";
 import type { JobStore } from "./job-store.ts";
-import {
-  callLbHandler,
-  ERROR_HINT,
-  isPlainObject,
-  type LbHandlerFn,
-  lbBodyInput,
-  messageOf,
-  parseJsonBody,
-  pathOf,
-  stackOf,
-} from "./lb-call.ts";
-import { createLbFastPath } from "./lb-fast-path.ts";
+import { callLbHandler, type LbHandlerFn, lbBodyInput, parseJsonBody, pathOf } from "./lb-call.ts";
+import { answerQb, qbBaseOf } from "./qb-call.ts";
 import {
   BODY_LIMITS,
   type DevRoute,
   type LbRoute,
+  LIMIT_LABELS,
   pathMatcher,
   type QbRoute,
   type StatusRoute,
@@ -74,8 +64,8 @@ export function loadFastify(): Promise<FastifyFactory> {
  * Builds the Fastify app serving one generation of routes and returns its request listener. A new
  * app is built on every reload and swapped in by the host server, because Fastify cannot change
  * routes once started. No schemas (the OpenAPI document comes from the docs app), so the
- * per-request path is a JSON parse, the handler and a JSON stringify; LB routes with static paths
- * skip Fastify altogether (see lb-fast-path.ts).
+ * per-request path is a JSON parse, the handler and a JSON stringify; QB routes and LB routes with
+ * static paths skip Fastify altogether (see fast-path.ts).
  */
 export async function buildHttpApp(
   deps: HttpAppDeps,
@@ -105,45 +95,26 @@ export async function buildHttpApp(
   await app.ready();
   const viaFastify = listener;
   if (!viaFastify) throw new FlashError("INTERNAL", "Fastify did not hand over its request listener.");
-  const fast = createLbFastPath(
-    deps.routes.filter((r): r is LbRoute => r.kind === "lb"),
-    (route) => deps.lbHandler(route),
-    deps.showStacks,
-  );
+  const fast = createFastPath(deps.routes, {
+    lbHandler: (route) => deps.lbHandler(route),
+    showStacks: deps.showStacks,
+    qb: deps,
+  });
   return { listener: (req, res) => fast(req, res) || viaFastify(req, res), app };
 }
 
 function addQbRoute(app: FastifyInstance, route: QbRoute, deps: HttpAppDeps): void {
-  const base = route.path.slice(0, route.path.lastIndexOf("/"));
+  const base = qbBaseOf(route);
   const sync = route.operation !== "run";
   app.post(
     toFastifyPath(route.path),
     {
       bodyLimit: sync ? BODY_LIMITS.runSync : BODY_LIMITS.run,
-      config: { limitLabel: sync ? "20 MB, RunPod's limit for /run_sync" : "10 MB, RunPod's limit for /run" },
+      config: { limitLabel: sync ? LIMIT_LABELS.runSync : LIMIT_LABELS.run },
     },
     async (request: FastifyRequest, reply: FastifyReply) => {
-      const body = request.body;
-      if (!isPlainObject(body)) {
-        return reply.code(400).send({ error: `The body must be a JSON object. ${ERROR_HINT}` });
-      }
-      const input = Object.hasOwn(body, "input") ? body.input : body;
-      const id = randomUUID();
-      deps.jobs.set({ id, status: "IN_PROGRESS", base });
-      try {
-        const output = await deps.runQb(route, input);
-        const value = output === undefined ? null : output;
-        deps.jobs.set({ id, status: "COMPLETED", base, output: value });
-        return reply.send({ id, status: "COMPLETED", output: value });
-      } catch (err) {
-        const status = failedStatusOf(err);
-        const message = messageOf(err);
-        deps.jobs.set({ id, status, base, error: message });
-        const payload: Record<string, unknown> = { id, status, error: message };
-        const stack = deps.showStacks ? stackOf(err) : undefined;
-        if (stack) payload.stack = stack;
-        return reply.code(500).send(payload);
-      }
+      const { status, payload } = await answerQb(route, base, request.body, deps);
+      return reply.code(status).send(payload);
     },
   );
 }
@@ -168,7 +139,7 @@ function addLbRoute(app: FastifyInstance, route: LbRoute, deps: HttpAppDeps): vo
     method: route.method,
     url: toFastifyPath(route.path),
     bodyLimit: BODY_LIMITS.lb,
-    config: { limitLabel: "30 MB, RunPod's limit for load-balanced requests" },
+    config: { limitLabel: LIMIT_LABELS.lb },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const input = usesQuery ? { ok: true as const, value: request.query ?? {} } : lbBodyInput(request.body);
       if (!input.ok) return reply.code(400).send({ error: input.error });
@@ -255,13 +226,4 @@ function drain(raw: IncomingMessage, then: () => void): void {
 
 function badRequest(message: string): Error & { statusCode: number } {
   return Object.assign(new Error(message), { statusCode: 400 });
-}
-
-function failedStatusOf(err: unknown): "FAILED" | "CANCELLED" | "TIMED_OUT" {
-  if (isFlashError(err, "REMOTE_EXECUTION")) {
-    const status = (err as RemoteExecutionError).status;
-    if (status === "CANCELLED" || status === "TIMED_OUT") return status;
-  }
-  if (isFlashError(err, "TIMEOUT")) return "TIMED_OUT";
-  return "FAILED";
 }

@@ -9,6 +9,13 @@ export const BODY_LIMITS = {
   lb: 30 * 1024 * 1024,
 } as const;
 
+/** How 413 answers name each limit: `The body is too large (over <label>).` */
+export const LIMIT_LABELS = {
+  run: "10 MB, RunPod's limit for /run",
+  runSync: "20 MB, RunPod's limit for /run_sync",
+  lb: "30 MB, RunPod's limit for load-balanced requests",
+} as const;
+
 /** The operation a QB route performs; `runsync` is RunPod's current spelling of `run_sync`. */
 export type QbOperation = "run" | "run_sync" | "runsync";
 

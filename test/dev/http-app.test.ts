@@ -172,6 +172,65 @@ describe("the dev server's HTTP app", () => {
     }
   });
 
+  it("answers QB routes over node:http exactly as through Fastify", async () => {
+    const host = new HttpHost(listener, () => buildDocsApp(routes));
+    const port = await host.listen("127.0.0.1", 0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const cases: { url: string; body?: string; type?: string }[] = [
+        { url: "/gpu_worker/run_sync", body: JSON.stringify({ input: { prompt: "hi" } }) },
+        { url: "/gpu_worker/run_sync/", body: JSON.stringify({ input: { prompt: "slash" } }) },
+        { url: "/gpu_worker/runsync?wait=5", body: JSON.stringify({ prompt: "bare" }) },
+        { url: "/gpu_worker/run", body: JSON.stringify({ input: null }) },
+        { url: "/longruns/stage1/fail/run_sync", body: JSON.stringify({ input: {} }) },
+        { url: "/gpu_worker/run_sync", body: "{not json" },
+        { url: "/gpu_worker/run_sync", body: "[1,2]" },
+        { url: "/gpu_worker/run_sync", body: "null" },
+        { url: "/gpu_worker/run_sync", body: "" },
+        { url: "/gpu_worker/run_sync" },
+        { url: "/gpu_worker/run_sync", body: "hello", type: "text/plain" },
+        { url: "/gpu_worker/run_sync", body: '{"input": {"__proto__": {"x": 1}}}' },
+      ];
+      const withoutId = ({ id, ...rest }: Record<string, unknown>) => ({
+        ...rest,
+        hasId: typeof id === "string",
+      });
+      for (const c of cases) {
+        const headers: Record<string, string> =
+          c.type || c.body ? { "content-type": c.type ?? "application/json" } : {};
+        const overHttp = await fetch(`${base}${c.url}`, { method: "POST", body: c.body, headers });
+        const viaFastify = await app.inject({ method: "POST", url: c.url, payload: c.body, headers });
+        expect(overHttp.status, c.url + c.body).toBe(viaFastify.statusCode);
+        expect(overHttp.headers.get("content-type")).toBe(viaFastify.headers["content-type"]);
+        expect(withoutId((await overHttp.json()) as Record<string, unknown>)).toEqual(
+          withoutId(viaFastify.json()),
+        );
+      }
+      // A job run over node:http is visible at /status/{id} of its base only.
+      const done = (await (
+        await fetch(`${base}/gpu_worker/run_sync`, { method: "POST", body: '{"input": 7}' })
+      ).json()) as { id: string; output: unknown };
+      const status = await fetch(`${base}/gpu_worker/status/${done.id}`);
+      expect(await status.json()).toEqual({ id: done.id, status: "COMPLETED", output: done.output });
+      // Over the limit, announced or not (a chunked body has no content-length).
+      const big = JSON.stringify({ input: "x".repeat(10 * 1024 * 1024) });
+      const announced = await fetch(`${base}/gpu_worker/run`, { method: "POST", body: big });
+      const chunked = await fetch(`${base}/gpu_worker/run`, {
+        method: "POST",
+        body: new Blob([big]).stream(),
+        duplex: "half",
+      } as RequestInit);
+      for (const res of [announced, chunked]) {
+        expect(res.status).toBe(413);
+        expect(await res.json()).toEqual({
+          error: "The body is too large (over 10 MB, RunPod's limit for /run).",
+        });
+      }
+    } finally {
+      await host.close();
+    }
+  });
+
   it("serves / and /ping", async () => {
     expect((await app.inject("/ping")).json()).toEqual({ status: "healthy" });
     expect((await app.inject("/")).json()).toEqual({ message: "Flash Dev Server", docs: "/docs" });
