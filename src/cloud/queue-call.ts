@@ -35,14 +35,17 @@ export async function callEndpoint(
   const label = options.label ?? endpointId;
   const deadline =
     options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
+  // Without a timeout or a signal nothing can stop the call: no controller (a call's signals and
+  // their listeners are a good part of a local call's cost).
+  const stoppable = options.timeoutMs !== undefined || options.signal !== undefined;
+  const controller = stoppable ? new AbortController() : undefined;
+  const onAbort = () => controller?.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const timer =
     options.timeoutMs === undefined
       ? undefined
-      : setTimeout(() => controller.abort(), Math.max(0, options.timeoutMs));
-  const signal = controller.signal;
+      : setTimeout(() => controller?.abort(), Math.max(0, options.timeoutMs));
+  const signal = controller?.signal;
   let jobId: string | undefined;
   try {
     if (options.signal?.aborted) throw stopped(options, label, undefined);
@@ -78,7 +81,7 @@ export async function callEndpoint(
       remoteStack: remote.stack,
     });
   } catch (err) {
-    if (!signal.aborted || err instanceof RemoteExecutionError) throw err;
+    if (!signal?.aborted || err instanceof RemoteExecutionError) throw err;
     // Our timeout or the caller's abort: cancel the job (best effort) and say which it was.
     if (jobId) await client.cancel(endpointId, jobId).catch(() => {});
     throw stopped(options, label, jobId);

@@ -12,7 +12,7 @@ import {
 } from "../shared/schemas/job.ts";
 import { EMULATOR_PLACEHOLDER_KEY } from "./control-plane.ts";
 import { type CredentialOptions, requireApiKey, resolveApiKey } from "./credentials.ts";
-import { type HttpOptions, runpodUrls, sendRequest } from "./http.ts";
+import { authError, type HttpOptions, messageFromBody, redact, runpodUrls, sendRequest } from "./http.ts";
 
 /**
  * A typed client of RunPod's queue API (`/v2/{endpointId}/...`): the SDK stub, the CLI and the tests
@@ -31,7 +31,28 @@ export interface QueueClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Retry policy, fetch, per-attempt timeout, events. */
   http?: HttpOptions;
+  /**
+   * Carries the requests instead of HTTP: the queue API of an emulator running in this process
+   * (`Emulator.localQueue`, for `flash run --local`). Everything above the transport is the same:
+   * payload limits, encoding, validation of the answers, errors. With nothing in between that can
+   * fail or hang, there are no retries and no per-request timeout.
+   */
+  transport?: QueueTransport;
 }
+
+/** One queue API request, as a {@link QueueTransport} receives it. */
+export interface QueueTransportRequest {
+  method: "GET" | "POST";
+  endpointId: string;
+  /** What follows `/v2/{endpointId}`: `/runsync?wait=90000`, `/status/{id}`, ... */
+  path: string;
+  apiKey: string | undefined;
+  body: string | undefined;
+  signal?: AbortSignal;
+}
+
+/** Answers queue API requests without HTTP: status and JSON text, as the server would send them. */
+export type QueueTransport = (request: QueueTransportRequest) => Promise<{ status: number; text: string }>;
 
 export interface CallSignal {
   signal?: AbortSignal;
@@ -65,6 +86,7 @@ export class QueueClient {
   readonly baseUrl: string;
   readonly #apiKey: string | undefined;
   readonly #http: HttpOptions;
+  readonly #transport: QueueTransport | undefined;
 
   constructor(options: QueueClientOptions = {}) {
     const env = options.env ?? process.env;
@@ -75,6 +97,7 @@ export class QueueClient {
       env.RUNPOD_API_KEY?.trim() ||
       (urls.emulatorOrigin !== undefined ? EMULATOR_PLACEHOLDER_KEY : undefined);
     this.#http = options.http ?? {};
+    this.#transport = options.transport;
   }
 
   /** `POST /run`: queues a job; resolves with `{id, status: "IN_QUEUE"}`. Not retried. */
@@ -187,24 +210,29 @@ export class QueueClient {
     o: { body?: string; signal?: AbortSignal; idempotent: boolean; timeoutMs?: number },
   ): Promise<z.infer<S>> {
     const operation = `queue ${op} (endpoint ${endpointId})`;
-    const response = await sendRequest(
-      {
-        operation,
-        url: `${this.baseUrl}/${encodeURIComponent(endpointId)}${path}`,
-        method,
-        apiKey: this.#apiKey,
-        headers: o.body === undefined ? undefined : { "content-type": "application/json" },
-        body: o.body ?? (method === "POST" ? "{}" : undefined),
-        idempotent: o.idempotent,
-        signal: o.signal,
-      },
-      o.timeoutMs === undefined
-        ? this.#http
-        : { ...this.#http, timeoutMs: Math.max(o.timeoutMs, this.#http.timeoutMs ?? 0) },
-    );
+    const body = o.body ?? (method === "POST" ? "{}" : undefined);
+    const text = this.#transport
+      ? await this.#sendVia(this.#transport, operation, endpointId, path, method, body, o.signal)
+      : (
+          await sendRequest(
+            {
+              operation,
+              url: `${this.baseUrl}/${encodeURIComponent(endpointId)}${path}`,
+              method,
+              apiKey: this.#apiKey,
+              headers: o.body === undefined ? undefined : { "content-type": "application/json" },
+              body,
+              idempotent: o.idempotent,
+              signal: o.signal,
+            },
+            o.timeoutMs === undefined
+              ? this.#http
+              : { ...this.#http, timeoutMs: Math.max(o.timeoutMs, this.#http.timeoutMs ?? 0) },
+          )
+        ).text;
     let value: unknown;
     try {
-      value = JSON.parse(response.text);
+      value = JSON.parse(text);
     } catch {
       throw new FlashError("INVALID_DATA", `RunPod ${operation} answered something that is not JSON.`);
     }
@@ -217,6 +245,44 @@ export class QueueClient {
       );
     }
     return parsed.data;
+  }
+
+  /** One request over the transport; a non-2xx answer fails as `sendRequest` fails it. */
+  async #sendVia(
+    transport: QueueTransport,
+    operation: string,
+    endpointId: string,
+    path: string,
+    method: "GET" | "POST",
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const aborted = () => new FlashError("ABORTED", `RunPod ${operation} was aborted.`);
+    if (signal?.aborted) throw aborted();
+    let reply: { status: number; text: string };
+    try {
+      reply = await transport({ method, endpointId, path, apiKey: this.#apiKey, body, signal });
+    } catch (err) {
+      if (signal?.aborted) throw aborted();
+      throw err;
+    }
+    if (reply.status >= 200 && reply.status < 300) return reply.text;
+    const url = `${this.baseUrl}/${encodeURIComponent(endpointId)}${path}`;
+    if (reply.status === 401 || reply.status === 403) {
+      throw authError({ operation, url, apiKey: this.#apiKey }, reply.status);
+    }
+    const secrets = [this.#apiKey, url].filter((s): s is string => typeof s === "string" && s.length > 0);
+    const message = redact(messageFromBody(reply.text) ?? "", secrets);
+    const transient = reply.status === 429 || reply.status >= 500;
+    throw new FlashError(
+      "RUNPOD_API",
+      `RunPod ${operation} failed: HTTP ${reply.status}${message ? `: ${message}` : ""}.`,
+      transient
+        ? {
+            hint: "RunPod is busy or failing; try again in a moment (this call is not retried automatically).",
+          }
+        : undefined,
+    );
   }
 }
 

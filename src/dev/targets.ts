@@ -55,7 +55,7 @@ export async function createExecutionTarget(
     controlPlane,
     // The same queue client as live mode; its requests to this process's own emulator are answered
     // in-process (no socket), with the answers the emulator's HTTP server gives.
-    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY, http: { fetch: emulator.localFetch() } }),
+    queue: new QueueClient({ env, apiKey: EMULATOR_PLACEHOLDER_KEY, transport: emulator.localQueue }),
     embedded: true,
     log: context.log,
     onClose: () => emulator.close(),

@@ -17,7 +17,7 @@ import type { Supervisor } from "./supervisor.ts";
  * limits as RunPod's; errors as `{"error": "<message>"}` with 400, 401, 404, 405 or 413.
  *
  * Written against {@link QueueRequest} rather than node:http, so the same code answers requests from
- * the HTTP server and from the process the emulator runs in (`Emulator.localFetch`, no socket).
+ * the HTTP server and from the process the emulator runs in (`Emulator.localQueue`, no socket).
  */
 
 const STATUS_SYNC_WAIT = { min: 0, max: 300_000, default: 90_000 };

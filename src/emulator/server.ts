@@ -9,7 +9,7 @@ import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graph
 import { readBody, requestKey, sendError, sendJson } from "./http-util.ts";
 import { JobStore } from "./jobs.ts";
 import { proxyLb } from "./lb-proxy.ts";
-import { createLocalFetch, type QueueServer } from "./local-fetch.ts";
+import { createLocalQueue, type LocalQueue, type QueueServer } from "./local-queue.ts";
 import { httpQueueRequest, serveQueueApi } from "./queue-api.ts";
 import { Registry } from "./registry.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -53,11 +53,11 @@ export interface Emulator {
   readonly jobs: JobStore;
   readonly supervisor: Supervisor;
   /**
-   * A `fetch` for calls this process makes to this emulator: queue API requests (`/v2/{endpointId}/run`,
-   * `runsync`, `status`, ...) are served by calling the queue handlers directly, without a socket,
-   * with the same answers as over HTTP; any other request goes to `fallback` (default: `fetch`).
+   * The queue API (`/v2/{endpointId}/run`, `runsync`, `status`, ...) for calls this process makes to
+   * this emulator: served by the same handlers as over HTTP, with the same answers, without a socket
+   * (the queue client's `transport` option).
    */
-  localFetch(fallback?: typeof fetch): typeof fetch;
+  readonly localQueue: LocalQueue;
   /** Stops every worker process, then the server. */
   close(): Promise<void>;
 }
@@ -210,7 +210,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     registry,
     jobs: store,
     supervisor,
-    localFetch: (fallback) => createLocalFetch(publicUrl, serveQueue, fallback),
+    localQueue: createLocalQueue(serveQueue),
     close() {
       closing ??= (async () => {
         await supervisor.close();
