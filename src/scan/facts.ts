@@ -45,8 +45,16 @@ export interface FileFacts {
  */
 export function sdkCalleeWords(text: string): string[] {
   const words = new Set<string>();
-  const re = /import\s+(?!type\s)([^;]*?)\s*from\s*["']runpod-flash["']/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+  // Only the import statements naming the SDK are read: from each mention of the package back to
+  // the `import` before it (a sticky match there), not the whole file.
+  for (let at = text.indexOf(SDK_PACKAGE); at !== -1; at = text.indexOf(SDK_PACKAGE, at + 1)) {
+    let m: RegExpExecArray | null = null;
+    for (let start = text.lastIndexOf("import", at); start !== -1 && m === null; ) {
+      SDK_IMPORT.lastIndex = start;
+      m = SDK_IMPORT.exec(text);
+      start = start === 0 ? -1 : text.lastIndexOf("import", start - 1);
+    }
+    if (m === null) continue;
     const clause = m[1] ?? "";
     const ns = /\*\s*as\s+([A-Za-z_$][\w$]*)/.exec(clause);
     if (ns) for (const name of ["remote", ...RESOURCE_TYPES]) words.add(`${ns[1]}.${name}`);
@@ -60,6 +68,8 @@ export function sdkCalleeWords(text: string): string[] {
   if (words.size === 0) for (const name of ["remote", ...RESOURCE_TYPES]) words.add(name);
   return [...words];
 }
+
+const SDK_IMPORT = /import\s+(?!type\s)([^;]*?)\s*from\s*["']runpod-flash["']/y;
 
 /**
  * Thrown by {@link collectFacts} for a quickly parsed file that has `remote()` calls in places the

@@ -107,6 +107,21 @@ function startsWithModuleSyntax(text: string, at: number): boolean {
   );
 }
 
+const OTHER = 0;
+const WORD = 1;
+const BLANK = 2;
+const NEWLINE = 3;
+/** What each ASCII character is to the tokenizer (non-ASCII counts as part of a name). */
+const CHAR_KIND = new Uint8Array(128).map((_, c) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36
+    ? WORD
+    : c === 32 || c === 9 || c === 13
+      ? BLANK
+      : c === 10
+        ? NEWLINE
+        : OTHER,
+);
+
 const STATEMENT_KEYWORDS = new Set([
   "export",
   "import",
@@ -124,109 +139,112 @@ const STATEMENT_KEYWORDS = new Set([
   "namespace",
 ]);
 
-/** What can change the tokenizer's state at bracket depth 0, and below it. */
-const AT_TOP = /[\n"'`/{}()[\];]/g;
-const NESTED = /["'`/{}()[\]]/g;
-
-/**
- * Offsets where top-level statements start (always including 0), ascending; undefined when the
- * brackets do not balance.
- *
- * It jumps from one character that matters to the next with a regular expression (native code),
- * rather than looking at every character in JavaScript: most of a file is function bodies, where
- * only brackets, quotes and slashes matter.
- */
+/** Offsets where top-level statements start (always including 0), ascending. */
 function statementStarts(text: string): number[] | undefined {
   const starts = [0];
   const n = text.length;
   const templates: number[] = []; // depth at which each open `${` started
   let depth = 0;
   let i = 0;
-  checkLineStart(text, 0, starts);
+  let prev = 10; // previous significant char code; newline at start
+  // The previous word, as offsets: slicing every word of a large file is most of the garbage a
+  // scan makes, and the word's text is needed only before a `/` or at a top-level line start.
+  let wordStart = -1;
+  let wordEnd = -1;
+  let lineStart = true;
   while (i < n) {
-    const re = depth === 0 ? AT_TOP : NESTED;
-    re.lastIndex = i;
-    if (!re.test(text)) break;
-    const at = re.lastIndex - 1;
-    const c = text.charCodeAt(at);
-    i = at + 1;
-    if (c === 10) {
-      checkLineStart(text, i, starts);
-    } else if (c === 59 /* ; */) {
-      starts.push(i);
-    } else if (c === 34 || c === 39) {
-      i = skipString(text, at, c);
-    } else if (c === 96) {
-      i = skipTemplate(text, i, templates, depth);
-    } else if (c === 47 /* / */) {
-      const next = text.charCodeAt(i);
+    const c = text.charCodeAt(i);
+    // Most characters are parts of names or blanks: one table lookup settles them.
+    const kind = c < 128 ? CHAR_KIND[c]! : WORD;
+    if (kind === WORD) {
+      const s = i;
+      i++;
+      for (;;) {
+        const d = text.charCodeAt(i);
+        if (i < n && (d >= 128 || CHAR_KIND[d] === WORD)) i++;
+        else break;
+      }
+      wordStart = s;
+      wordEnd = i;
+      prev = c;
+      if (
+        lineStart &&
+        depth === 0 &&
+        starts[starts.length - 1] !== s &&
+        STATEMENT_KEYWORDS.has(text.slice(s, i))
+      ) {
+        // Attach the comment/blank lines before the statement to it: cut at the line start.
+        starts.push(lineStartOf(text, s));
+      }
+      lineStart = false;
+      continue;
+    }
+    if (kind === BLANK) {
+      i++;
+      continue;
+    }
+    if (kind === NEWLINE) {
+      lineStart = true;
+      i++;
+      continue;
+    }
+    const atLineStart: boolean = lineStart;
+    lineStart = false;
+    if (c === 47 /* / */) {
+      const next = text.charCodeAt(i + 1);
       if (next === 47) {
         const end = text.indexOf("\n", i);
         i = end === -1 ? n : end;
-      } else if (next === 42) {
-        const end = text.indexOf("*/", i + 1);
-        i = end === -1 ? n : end + 2;
-      } else if (regexCanStart(text, at)) {
-        i = skipRegex(text, at);
+        lineStart = atLineStart;
+        continue;
       }
+      if (next === 42) {
+        const end = text.indexOf("*/", i + 2);
+        i = end === -1 ? n : end + 2;
+        lineStart = atLineStart;
+        continue;
+      }
+      if (
+        wordStart !== -1
+          ? EXPRESSION_KEYWORDS.has(text.slice(wordStart, wordEnd))
+          : !(prev === 41 || prev === 93 || prev === 125)
+      ) {
+        i = skipRegex(text, i);
+        prev = 47;
+        wordStart = -1;
+        continue;
+      }
+    } else if (c === 34 || c === 39) {
+      i = skipString(text, i, c);
+      prev = c;
+      wordStart = -1;
+      continue;
+    } else if (c === 96) {
+      i = skipTemplate(text, i + 1, templates, depth);
+      prev = 96;
+      wordStart = -1;
+      continue;
     } else if (c === 123 || c === 40 || c === 91) {
       depth++;
-    } else if (c === 125 && templates.length > 0 && templates[templates.length - 1] === depth) {
-      templates.pop();
-      i = skipTemplate(text, i, templates, depth);
-    } else {
+    } else if (c === 125 || c === 41 || c === 93) {
+      if (c === 125 && templates.length > 0 && templates[templates.length - 1] === depth) {
+        templates.pop();
+        i = skipTemplate(text, i + 1, templates, depth);
+        prev = 96;
+        wordStart = -1;
+        continue;
+      }
       depth--;
+    } else if (c === 59 /* ; */ && depth === 0) {
+      starts.push(i + 1);
     }
+    prev = c;
+    wordStart = -1;
+    i++;
   }
   // Cuts must ascend; a `;` cut may sit after a line-start cut on the same line.
   if (depth !== 0 || templates.length > 0) return undefined;
   return starts.sort((a, b) => a - b).filter((v, k, a) => k === 0 || v !== a[k - 1]);
-}
-
-/** At a line start at depth 0: a statement keyword first on the line (after comments) starts a statement. */
-function checkLineStart(text: string, at: number, starts: number[]): void {
-  let i = at;
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 13) i++;
-    else if (c === 47 && text.charCodeAt(i + 1) === 42) {
-      const end = text.indexOf("*/", i + 2);
-      if (end === -1) return;
-      i = end + 2;
-    } else break;
-  }
-  if (!isWordChar(text.charCodeAt(i))) return;
-  const s = i;
-  while (isWordChar(text.charCodeAt(i))) i++;
-  if (starts[starts.length - 1] !== s && STATEMENT_KEYWORDS.has(text.slice(s, i))) {
-    // Attach the comment/blank lines before the statement to it: cut at the line start.
-    starts.push(lineStartOf(text, s));
-  }
-}
-
-/**
- * Whether a `/` at `at` (not a comment) starts a regular expression rather than dividing: it
- * does unless it follows an operand (a name or number that is not an expression keyword, or a
- * closing bracket).
- */
-function regexCanStart(text: string, at: number): boolean {
-  let j = at - 1;
-  for (;;) {
-    while (j >= 0 && isSpace(text.charCodeAt(j))) j--;
-    // Look past a block comment, as if it were not there.
-    if (j > 0 && text.charCodeAt(j) === 47 && text.charCodeAt(j - 1) === 42) {
-      const open = text.lastIndexOf("/*", j - 2);
-      if (open === -1) break;
-      j = open - 1;
-    } else break;
-  }
-  if (j < 0) return true;
-  const c = text.charCodeAt(j);
-  if (c === 41 || c === 93 || c === 125) return false;
-  if (!isWordChar(c)) return true;
-  const end = j + 1;
-  while (j >= 0 && isWordChar(text.charCodeAt(j))) j--;
-  return EXPRESSION_KEYWORDS.has(text.slice(j + 1, end));
 }
 
 function lineStartOf(text: string, at: number): number {

@@ -13,23 +13,21 @@ export function routesOf(result: Pick<ScanResult, "resources">): readonly RouteI
   for (const r of result.resources) {
     const type = r.isLoadBalanced ? "LB" : "QB";
     for (const fn of r.functions) {
-      const base = {
+      // Object literals written out (not spread from a shared base): this runs cold, once per scan.
+      const route = (method: RouteInfo["method"], path: string): RouteInfo => ({
+        method,
+        path,
         resource: r.resourceName,
         type,
         function: fn.name,
         file: r.file,
         line: fn.at.line,
-      } as const;
+      });
       if (r.isLoadBalanced) {
-        routes.push({
-          ...base,
-          method: fn.method ?? "POST",
-          path: `${r.urlPrefix}${fn.path === "/" ? "" : fn.path}` || "/",
-        });
+        routes.push(route(fn.method ?? "POST", `${r.urlPrefix}${fn.path === "/" ? "" : fn.path}` || "/"));
       } else {
         const prefix = r.functions.length === 1 ? r.urlPrefix : `${r.urlPrefix}/${fn.name}`;
-        routes.push({ ...base, method: "POST", path: `${prefix}/run` });
-        routes.push({ ...base, method: "POST", path: `${prefix}/run_sync` });
+        routes.push(route("POST", `${prefix}/run`), route("POST", `${prefix}/run_sync`));
       }
     }
   }

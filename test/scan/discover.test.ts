@@ -375,6 +375,16 @@ export const first = remote(api, { method: "GET", path: "/first" }, async () => 
 });
 
 describe("source the reducer must not misread", () => {
+  it("reads the SDK's local names from an import whose names contain the word import", async () => {
+    const scan = await scanProject(
+      makeProject({
+        "w.ts": `import { helper } from "./lib"\nimport { remote as importedRemote, LiveServerless as Cfg } from "runpod-flash"\nconst gpu = new Cfg({})\nexport const go = importedRemote(gpu, async () => helper())\n`,
+        "lib.ts": "export const helper = () => 1;\n",
+      }),
+    );
+    expect(scan.resources.map((r) => [r.file, r.functions.map((f) => f.name)])).toEqual([["w.ts", ["go"]]]);
+  });
+
   it("reports a syntax error inside a handler body that the quick parser skips", async () => {
     const err = await scanError({
       "gpu_worker.ts": `${QB_HEADER}const c = new LiveServerless();\nexport const f = remote(c, async (x: number) => {\n  const y = x +* 2;\n  return y;\n});\n`,
