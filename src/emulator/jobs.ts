@@ -39,7 +39,8 @@ export interface Job {
   streamSent: number;
   execTimer?: NodeJS.Timeout;
   ttlTimer?: NodeJS.Timeout;
-  retainTimer?: NodeJS.Timeout;
+  /** When the ended job is forgotten (see {@link JobStore}'s retention queues); undefined while it runs. */
+  retainUntil?: number;
   /** Called on every change of state or stream; used by /runsync, /status-sync, /stream. */
   waiters: Set<() => void>;
 }
@@ -73,9 +74,54 @@ export interface JobStoreHooks {
   webhook(url: string, body: unknown): void;
 }
 
+/** How late past its retention an ended job may be forgotten: one sweep covers that much, not one job. */
+const RETENTION_SLACK_MS = 100;
+
+/** Ended jobs in the order they ended, with when each is due to be forgotten. */
+class RetentionQueue {
+  private items: { job: Job; until: number }[] = [];
+  private head = 0;
+
+  push(job: Job, until: number): void {
+    this.items.push({ job, until });
+  }
+
+  /** When the oldest entry is due; undefined when empty. */
+  next(): number | undefined {
+    return this.items[this.head]?.until;
+  }
+
+  /** Removes the entries due at `now`, calling `due` for each whose job is still retained until then. */
+  take(now: number, due: (job: Job) => void): void {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head]!;
+      if (item.until > now) break;
+      this.head++;
+      // A job retried (or ended again) since this entry was made has another retention, or none.
+      if (item.job.retainUntil === item.until) due(item.job);
+    }
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 export class JobStore {
   private readonly jobs = new Map<string, Job>();
   private readonly endpoints = new Map<string, EndpointJobs>();
+  /**
+   * Ended jobs until their retention is over, one queue per retention period, so that every job
+   * ends after those before it in its queue: one timer for all of them, not one per job (results
+   * are kept for a minute at least, so a busy emulator holds many).
+   */
+  private readonly retained = { run: new RetentionQueue(), runsync: new RetentionQueue() };
+  private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly hooks: JobStoreHooks,
@@ -276,8 +322,7 @@ export class JobStore {
   /** Requeues a FAILED or TIMED_OUT job under the same id; false for any other state. */
   retry(job: Job): boolean {
     if (job.status !== "FAILED" && job.status !== "TIMED_OUT") return false;
-    if (job.retainTimer) clearTimeout(job.retainTimer);
-    job.retainTimer = undefined;
+    job.retainUntil = undefined;
     job.status = "IN_QUEUE";
     job.output = undefined;
     job.error = undefined;
@@ -343,11 +388,11 @@ export class JobStore {
     }
     if (wasRunning) this.hooks.ended(job, job.workerId);
     if (job.ttlTimer) clearTimeout(job.ttlTimer);
-    job.retainTimer = setTimeout(
-      () => this.forget(job),
-      job.sync ? this.retention.runsyncMs : this.retention.runMs,
-    );
-    job.retainTimer.unref();
+    job.ttlTimer = undefined;
+    const until = Date.now() + (job.sync ? this.retention.runsyncMs : this.retention.runMs);
+    job.retainUntil = until;
+    (job.sync ? this.retained.runsync : this.retained.run).push(job, until);
+    this.armRetention();
     if (job.webhook) this.hooks.webhook(job.webhook, this.view(job));
     this.notify(job);
   }
@@ -361,8 +406,26 @@ export class JobStore {
   }
 
   private forget(job: Job): void {
-    for (const t of [job.execTimer, job.ttlTimer, job.retainTimer]) if (t) clearTimeout(t);
+    for (const t of [job.execTimer, job.ttlTimer]) if (t) clearTimeout(t);
+    job.retainUntil = undefined;
     if (this.jobs.get(job.id) === job) this.jobs.delete(job.id);
+  }
+
+  /** Arms the retention timer for the next job due, unless it is armed. */
+  private armRetention(): void {
+    if (this.retentionTimer) return;
+    const nexts = [this.retained.run.next(), this.retained.runsync.next()].filter((n) => n !== undefined);
+    if (nexts.length === 0) return;
+    const delay = Math.max(0, Math.min(...nexts) - Date.now()) + RETENTION_SLACK_MS;
+    this.retentionTimer = setTimeout(() => {
+      this.retentionTimer = undefined;
+      const now = Date.now();
+      const forget = (job: Job) => this.forget(job);
+      this.retained.run.take(now, forget);
+      this.retained.runsync.take(now, forget);
+      this.armRetention();
+    }, delay);
+    this.retentionTimer.unref();
   }
 
   private notify(job: Job): void {
@@ -426,10 +489,14 @@ export class JobStore {
   /** Stops every timer and answers every pending take (emulator shutdown). */
   close(): void {
     for (const job of this.jobs.values()) {
-      for (const t of [job.execTimer, job.ttlTimer, job.retainTimer]) if (t) clearTimeout(t);
+      for (const t of [job.execTimer, job.ttlTimer]) if (t) clearTimeout(t);
       this.notify(job);
     }
     for (const e of this.endpoints.values()) for (const t of e.takers) t.resolve(undefined);
+    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimer = undefined;
+    this.retained.run.clear();
+    this.retained.runsync.clear();
     this.jobs.clear();
     this.endpoints.clear();
   }
