@@ -63,6 +63,15 @@ export async function benchScan() {
     cli.push(performance.now() - t0);
     if (JSON.parse(out).length < shape.functions) throw new Error("routes --json printed too few routes");
   }
+  // Node's own start-up, the floor under every command; NODE_EXTRA_CA_CERTS (set on some
+  // machines, this one included) makes Node parse a certificate bundle before running anything.
+  const bare = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, ["-e", "0"]);
+    bare.push(performance.now() - t0);
+  }
+  const extraCerts = process.env.NODE_EXTRA_CA_CERTS ? " (with NODE_EXTRA_CA_CERTS, as here)" : "";
   return {
     title: `Scan: ${shape.files} files, ${(shape.bytes / 1e6).toFixed(1)} MB, ${shape.functions} remote functions`,
     rows: [
@@ -70,6 +79,7 @@ export async function benchScan() {
       ["scan, warm (median of 5)", median(warm), ""],
       ["baseline: plain read of the same files", median(reads), "floor"],
       ["flash routes --json, node start-up included", median(cli), "≤ 400 ms"],
+      [`baseline: node -e 0${extraCerts}`, median(bare), "floor"],
       ["RunPod's Python scanner, same shape (research figure)", 5500, "reference"],
     ],
   };
