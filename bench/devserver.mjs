@@ -22,6 +22,8 @@ const opt = (name, fallback) => {
 const runDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
 const SECONDS = runDirectly ? opt("seconds", 5) : 5;
 const CONNECTIONS = runDirectly ? opt("connections", 32) : 32;
+/** Connections for the QB target row (see measureQb). */
+const QB_CONNECTIONS = 8;
 /** Runs one measurement only (`--only qb`); all four by default. */
 const ONLY = runDirectly && args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const runs = (name) => ONLY === undefined || ONLY === name;
@@ -137,7 +139,7 @@ async function load(url, body, method = "POST") {
 }
 
 /** wrk when installed (a C client drives a server harder than a Node one on 2 cores), else Node. */
-async function runLoad(url, body, method, seconds) {
+async function runLoad(url, body, method, seconds, connections = CONNECTIONS) {
   if (WRK) {
     const script = join(tmpdir(), `flash-bench-${process.pid}.lua`);
     await writeFile(
@@ -147,7 +149,7 @@ async function runLoad(url, body, method, seconds) {
           ? `wrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`
           : ""),
     );
-    const child = spawn(WRK, ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url], {
+    const child = spawn(WRK, ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -164,7 +166,7 @@ async function runLoad(url, body, method, seconds) {
     "--input-type=module",
     "-e",
     LOADGEN,
-    JSON.stringify([url, body, seconds, CONNECTIONS, method]),
+    JSON.stringify([url, body, seconds, connections, method]),
   ]);
   await new Promise((r) => child.on("exit", r));
   const result = JSON.parse(child.output().trim().split("\n").pop());
@@ -321,24 +323,30 @@ async function measureQb(child, url, report) {
   } else {
     const target = `${url}/workers/w0/run_sync`;
     const body = JSON.stringify({ input: { n: 1 } });
-    // Warm-up (JIT, keep-alive sockets, the endpoint's workers scaled up), then the measured run,
-    // with the CPU time the dev process and its workers spent on it.
-    await runLoad(target, body, "POST", 1);
-    const before = cpuOf(child.pid, "runtime/worker.js");
-    const qb = await runLoad(target, body, "POST", SECONDS);
-    const after = cpuOf(child.pid, "runtime/worker.js");
-    const perCall = (a, b) => (qb.requests > 0 ? ((b - a) / qb.requests).toFixed(0) : "?");
-    const cpu =
-      before && after && after.children === before.children
-        ? `; CPU per call: dev process ${perCall(before.selfUs, after.selfUs)} µs, its ${after.children} worker(s) ${perCall(before.childrenUs, after.childrenUs)} µs`
-        : "";
-    const median = qb.medianMs === undefined ? "" : `, median ${qb.medianMs.toFixed(1)} ms`;
-    report(
-      "QB run_sync through a warm local worker",
-      `${qb.rps.toFixed(0)} req/s${median} (${qb.client}, ${CONNECTIONS} connections; errors ${qb.bad}${cpu})`,
-      "≥ 2000 req/s",
-      qb.rps >= 2000,
-    );
+    // The target pairs ≥ 2,000 req/s with a median under 5 ms; with a fixed number of connections
+    // the mean latency is connections ÷ throughput, so both can hold only below ~10 connections.
+    // Measured at 8 (the target's row) and at the LB section's connection count (for saturation).
+    for (const connections of [QB_CONNECTIONS, CONNECTIONS]) {
+      // Warm-up (JIT, keep-alive sockets, the endpoint's workers scaled up), then the measured run,
+      // with the CPU time the dev process and its workers spent on it.
+      await runLoad(target, body, "POST", 1, connections);
+      const before = cpuOf(child.pid, "runtime/worker.js");
+      const qb = await runLoad(target, body, "POST", SECONDS, connections);
+      const after = cpuOf(child.pid, "runtime/worker.js");
+      const perCall = (a, b) => (qb.requests > 0 ? ((b - a) / qb.requests).toFixed(0) : "?");
+      const cpu =
+        before && after && after.children === before.children
+          ? `; CPU per call: dev process ${perCall(before.selfUs, after.selfUs)} µs, its ${after.children} worker(s) ${perCall(before.childrenUs, after.childrenUs)} µs`
+          : "";
+      const median = qb.medianMs === undefined ? "" : `, median ${qb.medianMs.toFixed(1)} ms`;
+      const primary = connections === QB_CONNECTIONS;
+      report(
+        `QB run_sync through a warm local worker, ${connections} connections`,
+        `${qb.rps.toFixed(0)} req/s${median} (${qb.client}; errors ${qb.bad}${cpu})`,
+        primary ? "≥ 2000 req/s, median < 5 ms" : "(saturation, for reference)",
+        primary ? qb.rps >= 2000 && (qb.medianMs === undefined || qb.medianMs < 5) : true,
+      );
+    }
   }
 }
 

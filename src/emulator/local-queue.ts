@@ -63,10 +63,16 @@ export function createLocalQueue(serve: QueueServer): LocalQueue {
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(abortReason(signal));
       signal.addEventListener("abort", onAbort, { once: true });
-      void reply.then((a) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(a);
-      });
+      reply.then(
+        (a) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(a);
+        },
+        (err: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      );
     });
   };
 }
