@@ -177,13 +177,7 @@ class QuickParser {
     this.trivia();
     if (this.peekWord() === "with" || this.peekWord() === "assert") throw GIVE_UP;
     const end = this.semicolon(source.end);
-    return node("ImportDeclaration", start, end, {
-      specifiers,
-      source,
-      phase: null,
-      attributes: [],
-      importKind,
-    });
+    return node("ImportDeclaration", start, end, { specifiers, source, importKind });
   }
 
   private expectFrom(): void {
@@ -252,7 +246,7 @@ class QuickParser {
       const source = this.stringLiteral();
       this.trivia();
       const end = this.semicolon(source.end);
-      return node("ExportAllDeclaration", start, end, { exported, source, attributes: [], exportKind });
+      return node("ExportAllDeclaration", start, end, { exported, source, exportKind });
     }
     if (c === C.lbrace) {
       this.pos++;
@@ -307,7 +301,6 @@ class QuickParser {
         specifiers,
         source,
         exportKind,
-        attributes: [],
       });
     }
     if (exportKind === "type") throw GIVE_UP;
@@ -319,7 +312,6 @@ class QuickParser {
         specifiers: [],
         source: null,
         exportKind: "value",
-        attributes: [],
       });
     }
     if (word === "default") {
@@ -330,7 +322,7 @@ class QuickParser {
       const declaration = this.expression();
       this.trivia();
       const end = this.semicolon(declaration.end);
-      return node("ExportDefaultDeclaration", start, end, { declaration, exportKind: "value" });
+      return node("ExportDefaultDeclaration", start, end, { declaration });
     }
     throw GIVE_UP;
   }
@@ -357,15 +349,13 @@ class QuickParser {
         init = this.expression();
         this.trivia();
       } else if (kind === "const") throw GIVE_UP;
-      declarations.push(
-        node("VariableDeclarator", id.start, init?.end ?? id.end, { id, init, definite: false }),
-      );
+      declarations.push(node("VariableDeclarator", id.start, init?.end ?? id.end, { id, init }));
       if (this.char() !== C.comma) break;
       this.pos++;
     }
     const last = declarations[declarations.length - 1]!;
     const end = this.semicolon(last.end);
-    return node("VariableDeclaration", start, end, { kind, declarations, declare: false });
+    return node("VariableDeclaration", start, end, { kind, declarations });
   }
 
   /** Consumes an optional `;` (after trivia, already skipped) and returns the statement's end. */
@@ -420,7 +410,6 @@ class QuickParser {
       return node("UnaryExpression", start, argument.end, {
         operator: String.fromCharCode(c),
         argument,
-        prefix: true,
       });
     }
     return this.postfix(this.primary());
@@ -439,7 +428,6 @@ class QuickParser {
         e = node("MemberExpression", e.start, property.end, {
           object: e,
           property,
-          optional: false,
           computed: false,
         });
       } else if (c === C.question && this.text.charCodeAt(this.pos + 1) === C.dot) {
@@ -451,12 +439,11 @@ class QuickParser {
         e = node("MemberExpression", e.start, this.pos, {
           object: e,
           property,
-          optional: false,
           computed: true,
         });
       } else if (c === C.lparen) {
         const args = this.arguments();
-        e = node("CallExpression", e.start, this.pos, { callee: e, arguments: args, optional: false });
+        e = node("CallExpression", e.start, this.pos, { callee: e, arguments: args });
       } else if (c === C.lt) {
         this.skipTypeArguments();
         this.trivia();
@@ -482,9 +469,9 @@ class QuickParser {
     switch (name) {
       case "true":
       case "false":
-        return node("Literal", start, this.pos, { value: name === "true", raw: name });
+        return node("Literal", start, this.pos, { value: name === "true" });
       case "null":
-        return node("Literal", start, this.pos, { value: null, raw: "null" });
+        return node("Literal", start, this.pos, { value: null });
       case "new":
         return this.newExpression(start);
       case "function":
@@ -542,7 +529,6 @@ class QuickParser {
       callee = node("MemberExpression", callee.start, property.end, {
         object: callee,
         property,
-        optional: false,
         computed: false,
       });
     }
@@ -626,7 +612,6 @@ class QuickParser {
               key,
               value,
               method: false,
-              shorthand: false,
               computed: false,
             }),
           );
@@ -638,7 +623,6 @@ class QuickParser {
               key,
               value: node("Identifier", key.start, key.end, { name: key.name }),
               method: false,
-              shorthand: true,
               computed: false,
             }),
           );
@@ -787,7 +771,7 @@ class QuickParser {
     const inner = this.text.slice(start + 1, i);
     this.pos = i + 1;
     const value = escaped ? cook(inner) : inner;
-    return node("Literal", start, this.pos, { value, raw: this.text.slice(start, this.pos) });
+    return node("Literal", start, this.pos, { value });
   }
 
   private templateLiteral(): Node {
@@ -861,7 +845,7 @@ class QuickParser {
     const value = Number(raw);
     if (Number.isNaN(value)) throw GIVE_UP;
     this.pos = i;
-    return node("Literal", start, i, { value, raw });
+    return node("Literal", start, i, { value });
   }
 
   // ---- words -------------------------------------------------------------------------------
