@@ -375,6 +375,7 @@ class QuickParser {
    */
   private expression(): Node {
     this.trivia();
+    const start = this.pos;
     let e = this.unary();
     for (;;) {
       this.trivia();
@@ -387,7 +388,7 @@ class QuickParser {
       const typeEnd = this.skipType(STOP_EXPRESSION);
       if (typeEnd === typeStart) throw GIVE_UP;
       const typeAnnotation = node("TSTypeReference", typeStart, typeEnd, {});
-      e = node(w === "as" ? "TSAsExpression" : "TSSatisfiesExpression", e.start, typeEnd, {
+      e = node(w === "as" ? "TSAsExpression" : "TSSatisfiesExpression", start, typeEnd, {
         expression: e,
         typeAnnotation,
       });
@@ -412,10 +413,14 @@ class QuickParser {
         argument,
       });
     }
-    return this.postfix(this.primary());
+    return this.postfix(this.primary(), start);
   }
 
-  private postfix(base: Node): Node {
+  /**
+   * Member accesses, calls and `!` after `base`. `start` is where `base` began in the text: before
+   * its parentheses, if it had any (oxc drops the parentheses but the enclosing node spans them).
+   */
+  private postfix(base: Node, start: number): Node {
     let e = base;
     for (;;) {
       this.trivia();
@@ -425,7 +430,7 @@ class QuickParser {
         this.pos++;
         this.trivia();
         const property = this.identifierName();
-        e = node("MemberExpression", e.start, property.end, {
+        e = node("MemberExpression", start, property.end, {
           object: e,
           property,
           computed: false,
@@ -436,21 +441,21 @@ class QuickParser {
         this.pos++;
         const property = this.expression();
         this.expectChar(C.rbracket);
-        e = node("MemberExpression", e.start, this.pos, {
+        e = node("MemberExpression", start, this.pos, {
           object: e,
           property,
           computed: true,
         });
       } else if (c === C.lparen) {
         const args = this.arguments();
-        e = node("CallExpression", e.start, this.pos, { callee: e, arguments: args });
+        e = node("CallExpression", start, this.pos, { callee: e, arguments: args });
       } else if (c === C.lt) {
         this.skipTypeArguments();
         this.trivia();
         if (this.char() !== C.lparen) throw GIVE_UP;
       } else if (c === C.bang && this.text.charCodeAt(this.pos + 1) !== C.eq && !this.newlineBefore()) {
         this.pos++;
-        e = node("TSNonNullExpression", e.start, this.pos, { expression: e });
+        e = node("TSNonNullExpression", start, this.pos, { expression: e });
       } else return e;
     }
   }
@@ -682,7 +687,7 @@ class QuickParser {
       end = this.pos = this.skipGroup(bodyStart);
       body = node("BlockStatement", bodyStart, this.pos, { body: [], opaque: true });
     } else {
-      end = this.skipUntil(STOP_EXPRESSION, false);
+      end = this.skipUntil(STOP_EXPRESSION, false, true);
       if (end === bodyStart) throw GIVE_UP;
       // Without parenthesis nodes, `=> ({...})` has the object itself as its body.
       let [s, e] = [bodyStart, end];
@@ -987,7 +992,7 @@ class QuickParser {
    * end; brackets nest (and `<` `>` when `angles`), strings, templates, comments and regular
    * expressions are skipped whole. Returns the end of the last token skipped.
    */
-  private skipUntil(stops: Stops, angles: boolean): number {
+  private skipUntil(stops: Stops, angles: boolean, asi = angles): number {
     const text = this.text;
     let depth = 0;
     let prev = Prev.Operator;
@@ -997,8 +1002,8 @@ class QuickParser {
       this.trivia();
       if (this.pos >= this.end) return lastEnd;
       const c = text.charCodeAt(this.pos);
-      // A type ends at a line break before a name (automatic semicolon insertion).
-      if (angles && depth === 0 && prev === Prev.Operand && isIdentStart(c) && this.newlineBefore()) {
+      // A type or an expression ends at a line break before a name (automatic semicolon insertion).
+      if (asi && depth === 0 && prev === Prev.Operand && isIdentStart(c) && this.newlineBefore()) {
         return lastEnd;
       }
       if (depth === 0) {
