@@ -4,6 +4,7 @@ import { parseSync } from "oxc-parser";
 import { describe, expect, it } from "vitest";
 import { generateProject } from "../../bench/gen-project.mjs";
 import { sdkCalleeWords } from "../../src/scan/facts.ts";
+import { scanProject } from "../../src/scan/index.ts";
 import { quickParse } from "../../src/scan/quick-parse.ts";
 import { keptStatements } from "../../src/scan/reduce.ts";
 import { makeProject } from "../helpers/project.ts";
@@ -234,11 +235,14 @@ export const api = new CpuLiveLoadBalancer({});
     expect(statements, "statements compared").toBeGreaterThan(500);
   });
 
-  it("agrees with oxc on the benchmark project's files", async () => {
+  it("agrees with oxc on the benchmark project's files, and the scan finds the same either way", async () => {
     const dir = makeProject({});
     await generateProject(dir, { files: 25, totalBytes: 100_000 });
     for (const rel of readdirSync(dir, { recursive: true }) as string[]) {
       if (rel.endsWith(".ts")) expectAgreement(readFileSync(join(dir, rel), "utf8"));
     }
+    const quickScan = await scanProject(dir);
+    expect(quickScan.resources).toHaveLength(25);
+    expect(quickScan).toEqual(await scanProject(dir, { quick: false }));
   });
 });
