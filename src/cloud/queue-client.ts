@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { FlashError } from "../shared/errors.ts";
+import type { QueueTransport } from "../shared/queue-transport.ts";
 import {
   HealthResponse,
   type JobRequest,
@@ -40,19 +41,7 @@ export interface QueueClientOptions {
   transport?: QueueTransport;
 }
 
-/** One queue API request, as a {@link QueueTransport} receives it. */
-export interface QueueTransportRequest {
-  method: "GET" | "POST";
-  endpointId: string;
-  /** What follows `/v2/{endpointId}`: `/runsync?wait=90000`, `/status/{id}`, ... */
-  path: string;
-  apiKey: string | undefined;
-  body: string | undefined;
-  signal?: AbortSignal;
-}
-
-/** Answers queue API requests without HTTP: status and JSON text, as the server would send them. */
-export type QueueTransport = (request: QueueTransportRequest) => Promise<{ status: number; text: string }>;
+export type { QueueTransport, QueueTransportRequest } from "../shared/queue-transport.ts";
 
 export interface CallSignal {
   signal?: AbortSignal;

@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 
+export type { QueueTransport, QueueTransportRequest } from "../shared/queue-transport.ts";
 export type { Job, JobStore } from "./jobs.ts";
-export type { LocalQueue, LocalQueueRequest } from "./local-queue.ts";
 export { type EmulatedEndpoint, type EmulatedTemplate, Registry } from "./registry.ts";
 export { createEmulator, type Emulator, type EmulatorOptions } from "./server.ts";
 export type { Supervisor, WorkerRecord } from "./supervisor.ts";

@@ -1,3 +1,4 @@
+import type { QueueTransport } from "../shared/queue-transport.ts";
 import type { QueueReply, QueueRequest } from "./queue-api.ts";
 import { isWorkerProtocolAction } from "./worker-protocol.ts";
 
@@ -9,22 +10,6 @@ export type QueueServer = (
   request: QueueRequest,
 ) => Promise<QueueReply>;
 
-/** A queue API request as a client makes it: `POST /v2/{endpointId}/runsync?wait=90000` and its body. */
-export interface LocalQueueRequest {
-  method: "GET" | "POST";
-  endpointId: string;
-  /** What follows `/v2/{endpointId}`: `/runsync?wait=90000`, `/status/{id}`, ... */
-  path: string;
-  /** Sent as `Authorization: Bearer <key>` over HTTP. */
-  apiKey: string | undefined;
-  body: string | undefined;
-  /** Aborting rejects the call; the emulator then goes on as after a client that hung up. */
-  signal?: AbortSignal;
-}
-
-/** A transport for the queue API of an emulator running in this process: status and JSON text. */
-export type LocalQueue = (request: LocalQueueRequest) => Promise<{ status: number; text: string }>;
-
 /**
  * The queue API of an emulator, for the process it runs in (`flash run --local`, whose queue client
  * and embedded emulator are one process): each request is answered by the very handler the HTTP
@@ -33,7 +18,7 @@ export type LocalQueue = (request: LocalQueueRequest) => Promise<{ status: numbe
  * have written. The worker protocol is not served here (workers are other processes and always
  * speak HTTP); its paths answer 404.
  */
-export function createLocalQueue(serve: QueueServer): LocalQueue {
+export function createLocalQueue(serve: QueueServer): QueueTransport {
   return (r) => {
     if (r.signal?.aborted) return Promise.reject(abortReason(r.signal));
     const q = r.path.indexOf("?");

@@ -5,11 +5,12 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FlashError } from "../shared/errors.ts";
+import type { QueueTransport } from "../shared/queue-transport.ts";
 import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
 import { readBody, requestKey, sendError, sendJson } from "./http-util.ts";
 import { JobStore } from "./jobs.ts";
 import { proxyLb } from "./lb-proxy.ts";
-import { createLocalQueue, type LocalQueue, type QueueServer } from "./local-queue.ts";
+import { createLocalQueue, type QueueServer } from "./local-queue.ts";
 import { httpQueueRequest, serveQueueApi } from "./queue-api.ts";
 import { Registry } from "./registry.ts";
 import { Supervisor } from "./supervisor.ts";
@@ -57,7 +58,7 @@ export interface Emulator {
    * this emulator: served by the same handlers as over HTTP, with the same answers, without a socket
    * (the queue client's `transport` option).
    */
-  readonly localQueue: LocalQueue;
+  readonly localQueue: QueueTransport;
   /** Stops every worker process, then the server. */
   close(): Promise<void>;
 }
