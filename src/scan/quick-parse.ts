@@ -187,37 +187,55 @@ class QuickParser {
   }
 
   private importSpecifiers(out: Node[]): void {
+    for (const { start, kind, first, second } of this.specifierList(() => this.identifier())) {
+      // Without `as`, the imported name is also the local binding: a string or reserved word is an error.
+      if (!second && (first.type !== "Identifier" || RESERVED.has(first.name as string))) throw GIVE_UP;
+      const local = second ?? first;
+      out.push(node("ImportSpecifier", start, local.end, { imported: first, local, importKind: kind }));
+    }
+    this.trivia();
+  }
+
+  /**
+   * `{ [type] a [as b], ... }` from `pos` (at the `{`) to just past the `}`: each specifier's start,
+   * kind (inline `type`), first name, and the name after `as` read by `second`.
+   */
+  private specifierList(
+    second: () => Node,
+  ): { start: number; kind: string; first: Node; second: Node | undefined }[] {
+    const list: { start: number; kind: string; first: Node; second: Node | undefined }[] = [];
     this.pos++; // {
     for (;;) {
       this.trivia();
       if (this.char() === C.rbrace) break;
-      const s = this.pos;
-      let importKind = "value";
+      const start = this.pos;
+      let kind = "value";
       if (this.peekWord() === "type") {
         const after = this.lookPastWord();
         const next = this.text.charCodeAt(after);
         if (isIdentStart(next) || next === C.dquote || next === C.squote) {
+          // `{ type as x }`: the name `type` renamed, or a type named `as`; leave it to oxc.
           if (this.text.startsWith("as", after) && !isWordChar(this.text.charCodeAt(after + 2)))
             throw GIVE_UP;
-          importKind = "type";
+          kind = "type";
           this.pos = after;
         }
       }
-      const imported = this.moduleExportName();
+      const first = this.moduleExportName();
       this.trivia();
-      let local = imported;
+      let renamed: Node | undefined;
       if (this.peekWord() === "as") {
         this.pos += 2;
         this.trivia();
-        local = this.identifier();
+        renamed = second();
         this.trivia();
-      } else if (imported.type !== "Identifier" || RESERVED.has(imported.name as string)) throw GIVE_UP;
-      out.push(node("ImportSpecifier", s, local.end, { imported, local, importKind }));
+      }
+      list.push({ start, kind, first, second: renamed });
       if (this.char() === C.comma) this.pos++;
       else if (this.char() !== C.rbrace) throw GIVE_UP;
     }
     this.pos++; // }
-    this.trivia();
+    return list;
   }
 
   private exportDeclaration(): Node {
@@ -250,37 +268,13 @@ class QuickParser {
       return node("ExportAllDeclaration", start, end, { exported, source, exportKind });
     }
     if (c === C.lbrace) {
-      this.pos++;
-      const specifiers: Node[] = [];
-      for (;;) {
-        this.trivia();
-        if (this.char() === C.rbrace) break;
-        const s = this.pos;
-        let kind = "value";
-        if (this.peekWord() === "type") {
-          const after = this.lookPastWord();
-          const next = this.text.charCodeAt(after);
-          if (isIdentStart(next) || next === C.dquote || next === C.squote) {
-            if (this.text.startsWith("as", after) && !isWordChar(this.text.charCodeAt(after + 2)))
-              throw GIVE_UP;
-            kind = "type";
-            this.pos = after;
-          }
-        }
-        const local = this.moduleExportName();
-        this.trivia();
-        let exported = local;
-        if (this.peekWord() === "as") {
-          this.pos += 2;
-          this.trivia();
-          exported = this.moduleExportName();
-          this.trivia();
-        }
-        specifiers.push(node("ExportSpecifier", s, exported.end, { local, exported, exportKind: kind }));
-        if (this.char() === C.comma) this.pos++;
-        else if (this.char() !== C.rbrace) throw GIVE_UP;
-      }
-      let end = ++this.pos;
+      const specifiers = this.specifierList(() => this.moduleExportName()).map(
+        ({ start: s, kind, first: local, second }) => {
+          const exported = second ?? local;
+          return node("ExportSpecifier", s, exported.end, { local, exported, exportKind: kind });
+        },
+      );
+      let end = this.pos;
       this.trivia();
       let source: Node | null = null;
       if (this.peekWord() === "from") {
