@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { linkFlashPackage, npmInstall } from "./code-cache.ts";
+import type { WorkerEnv } from "./env.ts";
 import { type ManifestResource, parseManifestResource, WireError } from "./wire.ts";
 
 /**
@@ -28,19 +29,26 @@ export interface DeployedCode {
 
 let loaded: Promise<DeployedCode> | undefined;
 
-/** Unpacks the artifact (once per worker, and once per artifact for workers sharing a cache) and reads the resource. */
-export function loadDeployedCode(options: {
+/**
+ * Unpacks the artifact the worker's environment names (once per worker, and once per artifact for
+ * workers sharing a cache) and reads `resourceName` from it.
+ */
+export function loadDeployedCode(
+  env: Pick<WorkerEnv, "artifactPath" | "appDir" | "cacheDir">,
+  resourceName: string,
+  log: (line: string) => void,
+): Promise<DeployedCode> {
+  loaded ??= load({ ...env, resourceName, log });
+  return loaded;
+}
+
+async function load(o: {
   artifactPath: string;
   appDir: string | undefined;
   cacheDir: string;
   resourceName: string;
   log: (line: string) => void;
 }): Promise<DeployedCode> {
-  loaded ??= load(options);
-  return loaded;
-}
-
-async function load(o: Parameters<typeof loadDeployedCode>[0]): Promise<DeployedCode> {
   if (!existsSync(o.artifactPath)) {
     throw new WireError(`build artifact not found at ${o.artifactPath} (set FLASH_BUILD_ARTIFACT_PATH)`);
   }

@@ -32,13 +32,7 @@ export async function taskForJob(
       "this job has no __flash__ envelope and the worker has no deployed code (FLASH_RESOURCE_NAME is not set)",
     );
   }
-  const code = await loadDeployedCode({
-    artifactPath: env.artifactPath,
-    appDir: env.appDir,
-    cacheDir: env.cacheDir,
-    resourceName: env.resourceName,
-    log,
-  });
+  const code = await loadDeployedCode(env, env.resourceName, log);
   const names = code.resource.functions.map((f) => f.name);
   const where = `resources/${env.resourceName}.mjs`;
   if (names.length === 1) {

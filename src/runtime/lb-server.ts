@@ -52,13 +52,7 @@ export async function startLbWorker(env: WorkerEnv, log: (line: string) => void)
   log(`load-balanced worker listening on port ${env.port} (health on ${env.portHealth})`);
 
   try {
-    const code = await loadDeployedCode({
-      artifactPath: env.artifactPath,
-      appDir: env.appDir,
-      cacheDir: env.cacheDir,
-      resourceName: env.resourceName,
-      log,
-    });
+    const code = await loadDeployedCode(env, env.resourceName, log);
     installDeployedDispatcher();
     const mod = (await import(pathToFileURL(code.modulePath).href)) as Record<string, unknown>;
     routes = code.resource.functions.map((f) => {
