@@ -1,6 +1,6 @@
-import { readdir, readFile } from "node:fs/promises";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import ignore, { type Ignore } from "ignore";
+import type { Ignore } from "ignore";
 import { SCANNED_EXTENSIONS } from "./naming.ts";
 
 /** Folders never scanned, wherever they are. Dot-folders are skipped too. */
@@ -17,6 +17,10 @@ interface Rules {
  * `.js`, `.mjs`, minus `node_modules/`, `.flash/`, `dist/`, `build/`, dot-folders, `*.d.ts`,
  * `*.test.*`, `*.spec.*`, and what `.gitignore` files (at any level) and the root `.flashignore`
  * exclude.
+ *
+ * Folders are read synchronously: a promise per folder costs a thread-pool round trip each, several
+ * times the read itself for a tree of small folders. The gitignore matcher loads only for a project
+ * that has ignore files.
  */
 export async function listProjectFiles(root: string): Promise<string[]> {
   const out: string[] = [];
@@ -26,10 +30,9 @@ export async function listProjectFiles(root: string): Promise<string[]> {
 }
 
 async function walk(root: string, rel: string, rules: Rules[], out: string[]): Promise<void> {
-  const dir = rel === "" ? root : join(root, rel);
-  let entries: import("node:fs").Dirent[];
+  let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(rel === "" ? root : join(root, rel), { withFileTypes: true });
   } catch {
     return;
   }
@@ -38,13 +41,12 @@ async function walk(root: string, rel: string, rules: Rules[], out: string[]): P
     const nested = await loadRules(root, rel, [".gitignore"]);
     if (nested) scoped = [...rules, nested];
   }
-  const subdirs: Promise<void>[] = [];
   for (const entry of entries) {
     const name = entry.name;
     const path = rel === "" ? name : `${rel}/${name}`;
     if (entry.isDirectory()) {
       if (name.startsWith(".") || SKIPPED_DIRS.has(name) || isIgnored(scoped, `${path}/`)) continue;
-      subdirs.push(walk(root, path, scoped, out));
+      await walk(root, path, scoped, out);
     } else if (
       (entry.isFile() || entry.isSymbolicLink()) &&
       isScannedFile(name) &&
@@ -53,7 +55,6 @@ async function walk(root: string, rel: string, rules: Rules[], out: string[]): P
       out.push(path);
     }
   }
-  await Promise.all(subdirs);
 }
 
 /** True for a file name discovery reads. */
@@ -64,10 +65,21 @@ export function isScannedFile(name: string): boolean {
 }
 
 async function loadRules(root: string, rel: string, names: string[]): Promise<Rules | undefined> {
-  const texts = await Promise.all(names.map((n) => readFile(join(root, rel, n), "utf8").catch(() => "")));
-  const text = texts.filter((t) => t !== "").join("\n");
+  const text = names
+    .map((n) => readOptional(join(root, rel, n)))
+    .filter((t) => t !== "")
+    .join("\n");
   if (text === "") return undefined;
+  const { default: ignore } = await import("ignore");
   return { base: rel, matcher: ignore().add(text) };
+}
+
+function readOptional(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 function isIgnored(rules: Rules[], path: string): boolean {
