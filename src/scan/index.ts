@@ -5,7 +5,7 @@ import { discoverResources } from "./discover.ts";
 import { collectFacts, type FileFacts, NeedsFullParse, SDK_PACKAGE, sdkCalleeWords } from "./facts.ts";
 import { listProjectFiles } from "./files.ts";
 import { loadOxc, OxcNotLoaded } from "./oxc.ts";
-import { createParser, type SourceFile } from "./parse.ts";
+import { createParser, type ParseOutcome, type SourceFile } from "./parse.ts";
 import { type Problem, problemsError } from "./problems.ts";
 import { Project } from "./project.ts";
 import { quickParse } from "./quick-parse.ts";
@@ -30,7 +30,7 @@ export async function scanProject(root: string, options: ScanOptions = {}): Prom
   // thread, checks their syntax (or, for files the quick parser declines, builds their AST).
   const texts = new Map<string, string>();
   const parser = createParser();
-  const slots: { index: number; facts: FileFacts | undefined }[] = [];
+  const slots: Slot[] = [];
   for (const rel of rels) {
     const text = readFileSync(join(absRoot, rel), "utf8");
     texts.set(rel, text);
@@ -41,13 +41,41 @@ export async function scanProject(root: string, options: ScanOptions = {}): Prom
     const index = parser.add(source, reduceSource(text, kept), facts !== undefined);
     slots.push({ index, facts });
   }
-  const parsed = await parser.finish();
-  const project = new Project(absRoot, texts);
+  // Discovery starts as soon as the files the quick parser declined are parsed, while oxc is still
+  // checking the syntax of the others: a file whose check fails is rare, and only then is the
+  // project assembled again and discovery rerun.
+  const { parsed, checked } = parser.finish();
+  const outcomes = await parsed;
+  const first = await discoverAll(absRoot, rels.length, assemble(absRoot, texts, slots, outcomes));
+  const final = await checked;
+  const outcome = slots.every(({ index, facts }) => facts === undefined || final[index] === "ok")
+    ? first
+    : await discoverAll(absRoot, rels.length, assemble(absRoot, texts, slots, final));
+  if (outcome.problems.length > 0) throw problemsError(outcome.problems);
+  return outcome.result;
+}
+
+interface Slot {
+  index: number;
+  /** Facts the quick parser read, pending oxc's syntax check; undefined when oxc parses the file. */
+  facts: FileFacts | undefined;
+}
+
+/** The project from the quick facts and parse outcomes; a quick file not checked yet counts as fine. */
+function assemble(
+  root: string,
+  texts: Map<string, string>,
+  slots: readonly Slot[],
+  outcomes: readonly ParseOutcome[],
+): { project: Project; syntax: Problem[] } {
+  const project = new Project(root, texts);
   const syntax: Problem[] = [];
   for (const { index, facts } of slots) {
-    const file = parsed[index]!;
-    if (file === "ok") {
+    const file = outcomes[index];
+    if (file === "ok" || (file === undefined && facts !== undefined)) {
       project.addFacts(facts!, false);
+    } else if (file === undefined) {
+      throw new Error(`no parse outcome for file ${index}`);
     } else if (file.syntaxError) {
       syntax.push({
         at: project.loc(file.rel, file.syntaxError.at),
@@ -58,6 +86,14 @@ export async function scanProject(root: string, options: ScanOptions = {}): Prom
       project.add(file, false);
     }
   }
+  return { project, syntax };
+}
+
+async function discoverAll(
+  root: string,
+  filesScanned: number,
+  { project, syntax }: { project: Project; syntax: Problem[] },
+): Promise<{ result: ScanResult; problems: Problem[] }> {
   // Discovery may need oxc on demand (a declaration the quick parse skipped); it is loaded then
   // and discovery runs again, which is cheap next to parsing.
   for (;;) {
@@ -65,11 +101,10 @@ export async function scanProject(root: string, options: ScanOptions = {}): Prom
     const warnings: ScanWarning[] = [];
     try {
       const resources = discoverResources(project, problems, warnings);
-      const result: ScanResult = { root: absRoot, resources, warnings, filesScanned: rels.length };
+      const result: ScanResult = { root, resources, warnings, filesScanned };
       checkRouteCollisions(result, problems);
-      if (problems.length > 0) throw problemsError(problems);
       warnings.sort((a, b) => a.at.file.localeCompare(b.at.file) || a.at.line - b.at.line);
-      return result;
+      return { result, problems };
     } catch (err) {
       if (!(err instanceof OxcNotLoaded)) throw err;
       await loadOxc();

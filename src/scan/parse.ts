@@ -40,8 +40,12 @@ export interface StreamingParser {
    * and the whole file's AST is the answer).
    */
   add(file: SourceFile, reduced: ReducedSource, checkOnly: boolean): number;
-  /** Parses what is left and returns every outcome, in the order added. */
-  finish(): Promise<ParseOutcome[]>;
+  /**
+   * Parses what is left. Both promises resolve to the outcomes, in the order added: `parsed` once
+   * every file queued for a full parse has its outcome (syntax checks may still be running; their
+   * slots are unset), `checked` once every file has its outcome.
+   */
+  finish(): { parsed: Promise<ParseOutcome[]>; checked: Promise<ParseOutcome[]> };
 }
 
 interface Member {
@@ -60,7 +64,8 @@ interface Member {
 export function createParser(): StreamingParser {
   const files: SourceFile[] = [];
   const out: ParseOutcome[] = [];
-  const pending: Promise<void>[] = [];
+  const pendingParses: Promise<void>[] = [];
+  const pendingChecks: Promise<void>[] = [];
   const batches = [new Batch(false), new Batch(true)];
   const flush = (batch: Batch): void => {
     if (batch.members.length === 0) return;
@@ -71,18 +76,22 @@ export function createParser(): StreamingParser {
       await loadOxc();
       for (const m of members) out[m.index] = parseOne(files[m.index]!, m.reduced, checkOnly);
     };
-    pending.push(
-      checkOnly
-        ? syntaxErrorOf("batch.ts", text).then((error) => {
-            if (error) return retry();
-            for (const m of members) out[m.index] = "ok";
-          })
-        : loadOxc().then(async (oxc) => {
-            const result = await oxc.parse("batch.ts", text, PARSE_OPTIONS);
-            if (result.errors.length > 0) return retry();
-            splitBatch(result.program, members, files, out);
-          }),
-    );
+    if (checkOnly) {
+      pendingChecks.push(
+        syntaxErrorOf("batch.ts", text).then((error) => {
+          if (error) return retry();
+          for (const m of members) out[m.index] = "ok";
+        }),
+      );
+    } else {
+      pendingParses.push(
+        loadOxc().then(async (oxc) => {
+          const result = await oxc.parse("batch.ts", text, PARSE_OPTIONS);
+          if (result.errors.length > 0) return retry();
+          splitBatch(result.program, members, files, out);
+        }),
+      );
+    }
   };
   return {
     add(file, reduced, checkOnly) {
@@ -94,10 +103,13 @@ export function createParser(): StreamingParser {
       if (batch.size >= BATCH_CHARS) flush(batch);
       return index;
     },
-    async finish() {
+    finish() {
       for (const batch of batches) flush(batch);
-      await Promise.all(pending);
-      return out;
+      const parsed = Promise.all(pendingParses).then(() => out);
+      const checked = Promise.all([parsed, ...pendingChecks]).then(() => out);
+      // The caller awaits `checked` only after discovery: until then a failure must not count as unhandled.
+      checked.catch(() => {});
+      return { parsed, checked };
     },
   };
 }
