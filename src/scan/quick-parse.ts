@@ -148,7 +148,7 @@ class QuickParser {
       if (isIdentStart(c)) {
         const local = this.identifier();
         if (RESERVED.has(local.name as string)) throw GIVE_UP;
-        specifiers.push(node("ImportDefaultSpecifier", local.start, local.end, { local }));
+        specifiers.push({ type: "ImportDefaultSpecifier", start: local.start, end: local.end, local });
         this.trivia();
         more = this.char() === C.comma;
         if (more && importKind === "type") throw GIVE_UP; // TypeScript forbids `import type A, { B }`
@@ -166,7 +166,7 @@ class QuickParser {
           this.trivia();
           const local = this.identifier();
           if (RESERVED.has(local.name as string)) throw GIVE_UP;
-          specifiers.push(node("ImportNamespaceSpecifier", s, local.end, { local }));
+          specifiers.push({ type: "ImportNamespaceSpecifier", start: s, end: local.end, local });
           this.trivia();
         } else if (this.char() === C.lbrace) {
           this.importSpecifiers(specifiers);
@@ -178,7 +178,7 @@ class QuickParser {
     this.trivia();
     if (this.peekWord() === "with" || this.peekWord() === "assert") throw GIVE_UP;
     const end = this.semicolon(source.end);
-    return node("ImportDeclaration", start, end, { specifiers, source, importKind });
+    return { type: "ImportDeclaration", start, end: end, specifiers, source, importKind };
   }
 
   private expectFrom(): void {
@@ -191,7 +191,14 @@ class QuickParser {
       // Without `as`, the imported name is also the local binding: a string or reserved word is an error.
       if (!second && (first.type !== "Identifier" || RESERVED.has(first.name as string))) throw GIVE_UP;
       const local = second ?? first;
-      out.push(node("ImportSpecifier", start, local.end, { imported: first, local, importKind: kind }));
+      out.push({
+        type: "ImportSpecifier",
+        start: start,
+        end: local.end,
+        imported: first,
+        local,
+        importKind: kind,
+      });
     }
     this.trivia();
   }
@@ -265,13 +272,13 @@ class QuickParser {
       const source = this.stringLiteral();
       this.trivia();
       const end = this.semicolon(source.end);
-      return node("ExportAllDeclaration", start, end, { exported, source, exportKind });
+      return { type: "ExportAllDeclaration", start, end: end, exported, source, exportKind };
     }
     if (c === C.lbrace) {
       const specifiers = this.specifierList(() => this.moduleExportName()).map(
         ({ start: s, kind, first: local, second }) => {
           const exported = second ?? local;
-          return node("ExportSpecifier", s, exported.end, { local, exported, exportKind: kind });
+          return { type: "ExportSpecifier", start: s, end: exported.end, local, exported, exportKind: kind };
         },
       );
       let end = this.pos;
@@ -291,23 +298,29 @@ class QuickParser {
         }
       }
       end = this.semicolon(end);
-      return node("ExportNamedDeclaration", start, end, {
+      return {
+        type: "ExportNamedDeclaration",
+        start: start,
+        end: end,
         declaration: null,
         specifiers,
         source,
         exportKind,
-      });
+      };
     }
     if (exportKind === "type") throw GIVE_UP;
     const word = this.peekWord();
     if (word === "const" || word === "let" || word === "var") {
       const declaration = this.variableDeclaration(this.pos);
-      return node("ExportNamedDeclaration", start, declaration.end, {
+      return {
+        type: "ExportNamedDeclaration",
+        start: start,
+        end: declaration.end,
         declaration,
         specifiers: [],
         source: null,
         exportKind: "value",
-      });
+      };
     }
     if (word === "default") {
       this.pos += 7;
@@ -317,7 +330,7 @@ class QuickParser {
       const declaration = this.expression();
       this.trivia();
       const end = this.semicolon(declaration.end);
-      return node("ExportDefaultDeclaration", start, end, { declaration });
+      return { type: "ExportDefaultDeclaration", start, end: end, declaration };
     }
     throw GIVE_UP;
   }
@@ -344,13 +357,13 @@ class QuickParser {
         init = this.expression();
         this.trivia();
       } else if (kind === "const") throw GIVE_UP;
-      declarations.push(node("VariableDeclarator", id.start, init?.end ?? id.end, { id, init }));
+      declarations.push({ type: "VariableDeclarator", start: id.start, end: init?.end ?? id.end, id, init });
       if (this.char() !== C.comma) break;
       this.pos++;
     }
     const last = declarations[declarations.length - 1]!;
     const end = this.semicolon(last.end);
-    return node("VariableDeclaration", start, end, { kind, declarations });
+    return { type: "VariableDeclaration", start, end: end, kind, declarations };
   }
 
   /** Consumes an optional `;` (after trivia, already skipped) and returns the statement's end. */
@@ -382,11 +395,14 @@ class QuickParser {
       const typeStart = this.pos;
       const typeEnd = this.skipType(STOP_EXPRESSION);
       if (typeEnd === typeStart) throw GIVE_UP;
-      const typeAnnotation = node("TSTypeReference", typeStart, typeEnd, {});
-      e = node(w === "as" ? "TSAsExpression" : "TSSatisfiesExpression", start, typeEnd, {
+      const typeAnnotation = { type: "TSTypeReference", start: typeStart, end: typeEnd };
+      e = {
+        type: w === "as" ? "TSAsExpression" : "TSSatisfiesExpression",
+        start: start,
+        end: typeEnd,
         expression: e,
         typeAnnotation,
-      });
+      };
     }
     const c = this.char();
     if (!(c === 0 || c === C.comma || c === C.rparen || c === C.rbracket || c === C.rbrace || c === C.semi))
@@ -403,10 +419,13 @@ class QuickParser {
       this.pos++;
       this.trivia();
       const argument = this.unary();
-      return node("UnaryExpression", start, argument.end, {
+      return {
+        type: "UnaryExpression",
+        start: start,
+        end: argument.end,
         operator: String.fromCharCode(c),
         argument,
-      });
+      };
     }
     return this.postfix(this.primary(), start);
   }
@@ -425,32 +444,31 @@ class QuickParser {
         this.pos++;
         this.trivia();
         const property = this.identifierName();
-        e = node("MemberExpression", start, property.end, {
+        e = {
+          type: "MemberExpression",
+          start: start,
+          end: property.end,
           object: e,
           property,
           computed: false,
-        });
+        };
       } else if (c === C.question && this.text.charCodeAt(this.pos + 1) === C.dot) {
         throw GIVE_UP;
       } else if (c === C.lbracket) {
         this.pos++;
         const property = this.expression();
         this.expectChar(C.rbracket);
-        e = node("MemberExpression", start, this.pos, {
-          object: e,
-          property,
-          computed: true,
-        });
+        e = { type: "MemberExpression", start, end: this.pos, object: e, property, computed: true };
       } else if (c === C.lparen) {
         const args = this.arguments();
-        e = node("CallExpression", start, this.pos, { callee: e, arguments: args });
+        e = { type: "CallExpression", start, end: this.pos, callee: e, arguments: args };
       } else if (c === C.lt) {
         this.skipTypeArguments();
         this.trivia();
         if (this.char() !== C.lparen) throw GIVE_UP;
       } else if (c === C.bang && this.text.charCodeAt(this.pos + 1) !== C.eq && !this.newlineBefore()) {
         this.pos++;
-        e = node("TSNonNullExpression", start, this.pos, { expression: e });
+        e = { type: "TSNonNullExpression", start, end: this.pos, expression: e };
       } else return e;
     }
   }
@@ -469,9 +487,9 @@ class QuickParser {
     switch (name) {
       case "true":
       case "false":
-        return node("Literal", start, this.pos, { value: name === "true" });
+        return { type: "Literal", start, end: this.pos, value: name === "true" };
       case "null":
-        return node("Literal", start, this.pos, { value: null });
+        return { type: "Literal", start, end: this.pos, value: null };
       case "new":
         return this.newExpression(start);
       case "function":
@@ -504,7 +522,7 @@ class QuickParser {
       default:
         if (RESERVED.has(name)) throw GIVE_UP;
     }
-    const id = node("Identifier", start, this.pos, { name });
+    const id = { type: "Identifier", start, end: this.pos, name };
     const afterId = this.pos;
     this.trivia();
     if (this.text.startsWith("=>", this.pos)) {
@@ -526,11 +544,14 @@ class QuickParser {
       this.pos++;
       this.trivia();
       const property = this.identifierName();
-      callee = node("MemberExpression", callee.start, property.end, {
+      callee = {
+        type: "MemberExpression",
+        start: callee.start,
+        end: property.end,
         object: callee,
         property,
         computed: false,
-      });
+      };
     }
     if (this.char() === C.lt) {
       this.skipTypeArguments();
@@ -538,7 +559,7 @@ class QuickParser {
     }
     if (this.char() !== C.lparen) throw GIVE_UP;
     const args = this.arguments();
-    return node("NewExpression", start, this.pos, { callee, arguments: args });
+    return { type: "NewExpression", start, end: this.pos, callee, arguments: args };
   }
 
   private arguments(): Node[] {
@@ -561,7 +582,7 @@ class QuickParser {
       const start = this.pos;
       this.pos += 3;
       const argument = this.expression();
-      return node("SpreadElement", start, argument.end, { argument });
+      return { type: "SpreadElement", start, end: argument.end, argument };
     }
     return this.expression();
   }
@@ -584,7 +605,7 @@ class QuickParser {
       else if (this.char() !== C.rbracket) throw GIVE_UP;
     }
     this.pos++;
-    return node("ArrayExpression", start, this.pos, { elements });
+    return { type: "ArrayExpression", start, end: this.pos, elements };
   }
 
   private objectExpression(): Node {
@@ -606,26 +627,28 @@ class QuickParser {
         if (next === C.colon) {
           this.pos++;
           const value = this.expression();
-          properties.push(
-            node("Property", key.start, value.end, {
-              kind: "init",
-              key,
-              value,
-              method: false,
-              computed: false,
-            }),
-          );
+          properties.push({
+            type: "Property",
+            start: key.start,
+            end: value.end,
+            kind: "init",
+            key,
+            value,
+            method: false,
+            computed: false,
+          });
         } else if ((next === C.comma || next === C.rbrace) && key.type === "Identifier") {
           if (RESERVED.has(key.name as string)) throw GIVE_UP;
-          properties.push(
-            node("Property", key.start, key.end, {
-              kind: "init",
-              key,
-              value: node("Identifier", key.start, key.end, { name: key.name }),
-              method: false,
-              computed: false,
-            }),
-          );
+          properties.push({
+            type: "Property",
+            start: key.start,
+            end: key.end,
+            kind: "init",
+            key,
+            value: { type: "Identifier", start: key.start, end: key.end, name: key.name },
+            method: false,
+            computed: false,
+          });
         } else throw GIVE_UP;
       }
       this.trivia();
@@ -633,7 +656,7 @@ class QuickParser {
       else if (this.char() !== C.rbrace) throw GIVE_UP;
     }
     this.pos++;
-    return node("ObjectExpression", start, this.pos, { properties });
+    return { type: "ObjectExpression", start, end: this.pos, properties };
   }
 
   private parenthesizedOrArrow(): Node {
@@ -680,7 +703,7 @@ class QuickParser {
     let end: number;
     if (this.char() === C.lbrace) {
       end = this.pos = this.skipGroup(bodyStart);
-      body = node("BlockStatement", bodyStart, this.pos, { body: [], opaque: true });
+      body = { type: "BlockStatement", start: bodyStart, end: this.pos, body: [], opaque: true };
     } else {
       end = this.skipUntil(STOP_EXPRESSION, false, true);
       if (end === bodyStart) throw GIVE_UP;
@@ -694,18 +717,21 @@ class QuickParser {
         e = this.skipUntil(STOP_CLOSE, false);
         this.pos = after;
       }
-      body = node("OpaqueExpression", s, e, { opaque: true });
+      body = { type: "OpaqueExpression", start: s, end: e, opaque: true };
       expression = true;
     }
     // The arrow ends after the parentheses of a parenthesized body; the body inside them.
-    return node("ArrowFunctionExpression", start, end, {
+    return {
+      type: "ArrowFunctionExpression",
+      start: start,
+      end: end,
       expression,
       async: isAsync,
       params: [],
       body,
       id: null,
       generator: false,
-    });
+    };
   }
 
   /** `function[*] [name](params) [: type] { body }` from `start`, `pos` just past `function`. */
@@ -739,15 +765,18 @@ class QuickParser {
     if (this.char() !== C.lbrace) throw GIVE_UP;
     const bodyStart = this.pos;
     this.pos = this.skipGroup(bodyStart);
-    const body = node("BlockStatement", bodyStart, this.pos, { body: [], opaque: true });
-    return node("FunctionExpression", start, this.pos, {
+    const body = { type: "BlockStatement", start: bodyStart, end: this.pos, body: [], opaque: true };
+    return {
+      type: "FunctionExpression",
+      start: start,
+      end: this.pos,
       id,
       expression: false,
       async: isAsync,
       generator,
       params: [],
       body,
-    });
+    };
   }
 
   // ---- literals -------------------------------------------------------------------------------
@@ -771,7 +800,7 @@ class QuickParser {
     const inner = this.text.slice(start + 1, i);
     this.pos = i + 1;
     const value = escaped ? cook(inner) : inner;
-    return node("Literal", start, this.pos, { value });
+    return { type: "Literal", start, end: this.pos, value };
   }
 
   private templateLiteral(): Node {
@@ -797,12 +826,13 @@ class QuickParser {
       }
       const raw = this.text.slice(partStart, i);
       const elementEnd = hole ? i + 2 : i + 1;
-      quasis.push(
-        node("TemplateElement", elementStart, elementEnd, {
-          value: { raw, cooked: cook(raw) },
-          tail: !hole,
-        }),
-      );
+      quasis.push({
+        type: "TemplateElement",
+        start: elementStart,
+        end: elementEnd,
+        value: { raw, cooked: cook(raw) },
+        tail: !hole,
+      });
       if (!hole) {
         this.pos = i + 1;
         break;
@@ -814,7 +844,7 @@ class QuickParser {
       this.expectChar(C.rbrace);
       i = partStart = this.pos;
     }
-    return node("TemplateLiteral", start, this.pos, { quasis, expressions });
+    return { type: "TemplateLiteral", start, end: this.pos, quasis, expressions };
   }
 
   private numberLiteral(): Node {
@@ -845,7 +875,7 @@ class QuickParser {
     const value = Number(raw);
     if (Number.isNaN(value)) throw GIVE_UP;
     this.pos = i;
-    return node("Literal", start, i, { value });
+    return { type: "Literal", start, end: i, value };
   }
 
   // ---- words -------------------------------------------------------------------------------
@@ -854,7 +884,7 @@ class QuickParser {
     const start = this.pos;
     if (!isIdentStart(this.char())) throw GIVE_UP;
     const name = this.word();
-    return node("Identifier", start, this.pos, { name });
+    return { type: "Identifier", start, end: this.pos, name };
   }
 
   /** A property name after `.` or an object key: any word, reserved or not. */
@@ -1124,13 +1154,6 @@ const STOP_ANGLE: Stops = { chars: [C.gt], arrow: false };
 const STOP_BRACE: Stops = { chars: [C.rbrace], arrow: false };
 
 /** Completes `fields` (a fresh literal at each call site) into a node; no copy, which cold code makes slow. */
-function node(type: string, start: number, end: number, fields: Record<string, unknown>): Node {
-  const n = fields as Node;
-  n.type = type;
-  n.start = start;
-  n.end = end;
-  return n;
-}
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
