@@ -1,10 +1,15 @@
 // Builds dist/ from src/ with esbuild: one ESM graph with shared chunks, so the CLI and the
 // SDK that user code imports are the very same module instances.
-import { readFile, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
 const pkg = JSON.parse(await readFile(`${root}package.json`, "utf8"));
+// Identity of this build's code (the scan cache keys on it): a hash of every source file.
+const sources = (await readdir(`${root}src`, { recursive: true })).filter((f) => f.endsWith(".ts")).sort();
+const buildHash = createHash("sha256").update(pkg.version);
+for (const f of sources) buildHash.update(`\0${f}\0`).update(await readFile(`${root}src/${f}`));
 // Files are overwritten in place (no wipe) so tests running in parallel never see dist/ missing;
 // `--clean` wipes first, for publishing.
 if (process.argv.includes("--clean")) await rm(`${root}dist`, { recursive: true, force: true });
@@ -26,5 +31,8 @@ await build({
   sourcemap: true,
   chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
-  define: { __FLASH_VERSION__: JSON.stringify(pkg.version) },
+  define: {
+    __FLASH_VERSION__: JSON.stringify(pkg.version),
+    __FLASH_BUILD_ID__: JSON.stringify(buildHash.digest("hex").slice(0, 32)),
+  },
 });

@@ -25,14 +25,27 @@ export type * from "./types.ts";
 export async function scanProject(root: string, options: ScanOptions = {}): Promise<ScanResult> {
   const absRoot = resolve(root);
   const rels = await listProjectFiles(absRoot);
-  // Synchronous reads (for many small files they beat a promise per file several times over).
+  // Synchronous reads: for many small files they beat a promise per file several times over.
+  return scanFiles(absRoot, rels, (rel) => readFileSync(join(absRoot, rel), "utf8"), options);
+}
+
+/**
+ * {@link scanProject} on files already listed (`rels`, sorted, relative to the absolute `root`),
+ * their text given by `textOf`.
+ */
+export async function scanFiles(
+  absRoot: string,
+  rels: readonly string[],
+  textOf: (rel: string, index: number) => string,
+  options: ScanOptions = {},
+): Promise<ScanResult> {
   // Each file's relevant statements are read by the quick parser here, while oxc, on its own
   // thread, checks their syntax (or, for files the quick parser declines, builds their AST).
   const texts = new Map<string, string>();
   const parser = createParser();
   const slots: Slot[] = [];
-  for (const rel of rels) {
-    const text = readFileSync(join(absRoot, rel), "utf8");
+  for (const [i, rel] of rels.entries()) {
+    const text = textOf(rel, i);
     texts.set(rel, text);
     if (!text.includes(SDK_PACKAGE)) continue;
     const source: SourceFile = { rel, text, words: sdkCalleeWords(text) };

@@ -1,11 +1,16 @@
 import { resolve } from "node:path";
-import { noFunctionsError, routesOf, scanProject } from "../../scan/index.ts";
+import { noFunctionsError, routesOf } from "../../scan/index.ts";
+import { scanProjectCached } from "../../scan/scan-cache.ts";
 import { formatWarnings, table } from "../format.ts";
 
-/** `flash routes [--json] [dir]`: what discovery finds, without starting anything. */
+/**
+ * `flash routes [--json] [dir]`: what discovery finds, without starting anything. The scan result
+ * is kept between runs (keyed by the bytes of every scanned file), so a repeated call on unchanged
+ * files does not parse again.
+ */
 export async function routesCommand(dir: string, opts: { json?: boolean }): Promise<void> {
   const root = resolve(dir);
-  const scan = await scanProject(root);
+  const scan = await scanProjectCached(root);
   if (scan.resources.length === 0) throw noFunctionsError(root);
   const routes = routesOf(scan);
   process.stderr.write(formatWarnings(scan.warnings));
