@@ -108,6 +108,35 @@ export async function copyFixture(name: string): Promise<string> {
   return dir;
 }
 
+/** A fixture copy with `flash` serving it. */
+export interface ServedFixture {
+  dir: string;
+  flash: FlashProcess;
+  /** The dev server's base URL, from its startup table. */
+  url: string;
+  /** Stops the server (and anything else {@link runFlash} left running) and removes the copy. */
+  close(): Promise<void>;
+}
+
+/** Copies `test/fixtures/<name>`, runs `flash <args>` in the copy and waits for the server's URL. */
+export async function serveFixture(
+  name: string,
+  args: string[] = ["run", "--port", "0", "--no-reload"],
+): Promise<ServedFixture> {
+  const dir = await copyFixture(name);
+  const flash = runFlash(dir, args);
+  const close = async () => {
+    await stopAll();
+    await removeDir(dir);
+  };
+  try {
+    return { dir, flash, url: await flash.url(60_000), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 /** Removes a temp project. */
 export async function removeDir(dir: string | undefined): Promise<void> {
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFixture, type FlashProcess, removeDir, request, runFlash, stopAll } from "../dev/cli-process.ts";
+import { request, type ServedFixture, serveFixture } from "../dev/cli-process.ts";
 
 /** Every bad request of SPEC section 4 gets a JSON 4xx, and the server answers normally after each. */
 describe("flash run refuses bad input and keeps serving", () => {
-  let dir: string;
-  let flash: FlashProcess;
+  let served: ServedFixture | undefined;
   let url: string;
 
   beforeAll(async () => {
-    dir = await copyFixture("run-prd");
-    flash = runFlash(dir, ["run", "--port", "0", "--no-reload"]);
-    url = await flash.url(60_000);
+    served = await serveFixture("run-prd");
+    url = served.url;
   }, 90_000);
-  afterAll(async () => {
-    await stopAll();
-    await removeDir(dir);
-  });
+  afterAll(() => served?.close());
 
   const stillServing = async () => {
     const res = await request(`${url}/gpu_worker/run_sync`, { json: { input: { prompt: "ok" } } });

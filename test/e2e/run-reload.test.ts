@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyFixture, type FlashProcess, removeDir, request, runFlash, stopAll } from "../dev/cli-process.ts";
+import { type FlashProcess, request, type ServedFixture, serveFixture } from "../dev/cli-process.ts";
 
 /** Polls `check` until it returns true (a reload lands asynchronously after a file event). */
 async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -14,21 +14,18 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Pr
 }
 
 describe("flash run hot reload", () => {
+  let served: ServedFixture | undefined;
   let dir: string;
   let flash: FlashProcess;
   let url: string;
 
   beforeAll(async () => {
-    dir = await copyFixture("run-prd");
-    flash = runFlash(dir, ["run", "--port", "0"]);
-    url = await flash.url(60_000);
+    served = await serveFixture("run-prd", ["run", "--port", "0"]);
+    ({ dir, flash, url } = served);
     // Give the watcher a moment to finish its initial walk.
     await new Promise((r) => setTimeout(r, 500));
   }, 90_000);
-  afterAll(async () => {
-    await stopAll();
-    await removeDir(dir);
-  });
+  afterAll(() => served?.close());
 
   it("serves a new file's routes and prints them", async () => {
     await writeFile(

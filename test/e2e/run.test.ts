@@ -3,22 +3,28 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { copyFixture, type FlashProcess, removeDir, request, runFlash, stopAll } from "../dev/cli-process.ts";
+import {
+  copyFixture,
+  type FlashProcess,
+  removeDir,
+  request,
+  runFlash,
+  type ServedFixture,
+  serveFixture,
+  stopAll,
+} from "../dev/cli-process.ts";
 
 describe("flash run on the PRD project shape", () => {
+  let served: ServedFixture | undefined;
   let dir: string;
   let flash: FlashProcess;
   let url: string;
 
   beforeAll(async () => {
-    dir = await copyFixture("run-prd");
-    flash = runFlash(dir, ["run", "--port", "0", "--no-reload"]);
-    url = await flash.url(60_000);
+    served = await serveFixture("run-prd");
+    ({ dir, flash, url } = served);
   }, 90_000);
-  afterAll(async () => {
-    await flash?.stop();
-    await removeDir(dir);
-  });
+  afterAll(() => served?.close());
 
   it("prints the startup table, where QB runs and the docs link", () => {
     const out = flash.stdout;
