@@ -2,27 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Small helpers of the emulator's node:http server (no framework: the warm job path is hot). */
 
-/** A request body, or `tooLarge` when it exceeded `limit` (the rest is drained, not kept). */
-export function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);
-      // Far beyond the limit: stop reading rather than drain gigabytes.
-      else if (size > limit * 4) req.destroy();
-    });
-    req.on("end", () =>
-      resolve({ body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), tooLarge: size > limit }),
-    );
-    req.on("close", () => {
-      if (!req.complete) resolve({ body: Buffer.alloc(0), tooLarge: size > limit });
-    });
-    req.on("error", reject);
-  });
-}
-
 export function sendJson(
   res: ServerResponse,
   status: number,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { readBody } from "../shared/read-body.ts";
 import {
   isTerminal,
   RUN_PAYLOAD_LIMIT,
@@ -6,7 +7,7 @@ import {
   RUNSYNC_WAIT,
   RunRequest,
 } from "../shared/schemas/job.ts";
-import { intParam, keyOf, parseJson, readBody } from "./http-util.ts";
+import { intParam, keyOf, parseJson } from "./http-util.ts";
 import { DEFAULT_EXECUTION_TIMEOUT_MS, type Job, type JobStore } from "./jobs.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBody } from "../shared/read-body.ts";
 import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
-import { parseJson, readBody, sendError, sendJson } from "./http-util.ts";
+import { parseJson, sendError, sendJson } from "./http-util.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import type { Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";

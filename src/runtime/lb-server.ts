@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { pathToFileURL } from "node:url";
+import { readBody } from "../shared/read-body.ts";
 import { LB_PAYLOAD_LIMIT } from "../shared/schemas/job.ts";
 import { loadDeployedCode } from "./artifact.ts";
 import { describeError, resolveExport, type UserFunction } from "./call-export.ts";
@@ -116,9 +117,10 @@ async function serve(
   }
   let input: unknown = query;
   if (req.method !== "GET" && req.method !== "DELETE") {
-    const body = await readBody(req, LB_PAYLOAD_LIMIT);
-    if (body === undefined)
+    const { body, tooLarge } = await readBody(req, LB_PAYLOAD_LIMIT);
+    if (tooLarge)
       return json(res, 413, { error: `request body over the ${LB_PAYLOAD_LIMIT / 1024 / 1024} MB limit` });
+    if (!req.complete) return; // the client went away mid-body: nobody to answer
     if (body.length === 0) input = {};
     else {
       try {
@@ -144,19 +146,6 @@ async function serve(
     log(`${req.method} ${url.pathname} failed: ${info.error_traceback ?? info.error_message}`);
     json(res, 500, { error: info.error_message });
   }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);
-    });
-    req.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function json(res: ServerResponse, status: number, value: unknown): void {
