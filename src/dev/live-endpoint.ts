@@ -1,4 +1,5 @@
 import { configEndpointFields } from "../deploy/endpoint-spec.ts";
+import { resolveConfigEnv } from "../deploy/env-values.ts";
 import { workerImage } from "../deploy/images.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
@@ -11,7 +12,8 @@ export function liveEndpointName(resource: ScannedResource, sessionId: string): 
 /**
  * What `saveEndpoint` gets for a resource's live endpoint: every config field, the Flash worker
  * image in an inline template, and the config's `env` with `${VAR}` values (kept by discovery for
- * `process.env.VAR`) taken from this process's environment.
+ * `process.env.VAR`) taken from `env`, as `flash deploy` takes them.
+ * @throws FlashError CONFIG_INVALID naming the variable and the config's file:line when one is not set
  */
 export function liveEndpointInput(
   resource: ScannedResource,
@@ -27,13 +29,9 @@ export function liveEndpointInput(
       // The same image (and FLASH_IMAGE_* overrides) as a deployed endpoint of this resource type.
       imageName: workerImage(c.resourceType, c.imageName, env),
       containerDiskInGb: c.containerDiskInGb,
-      env: Object.entries(c.env).map(([key, value]) => ({ key, value: substituteEnv(value, env) })),
+      env: Object.entries(resolveConfigEnv(resource, env)).map(([key, value]) => ({ key, value })),
     },
     ...configEndpointFields(resource),
   };
   return input;
-}
-
-function substituteEnv(value: string, env: NodeJS.ProcessEnv): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => env[name] ?? "");
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { ControlPlane } from "../cloud/control-plane.ts";
 import { callEndpoint } from "../cloud/queue-call.ts";
 import type { QueueClient } from "../cloud/queue-client.ts";
+import { deployEnvironment } from "../deploy/env-values.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
@@ -31,6 +32,11 @@ export class LiveTarget implements ExecutionTarget {
   private readonly provisioned = new Map<string, Provisioned>();
   private readonly created: LiveEndpointEntry[] = [];
   private readonly inputs = new WeakMap<ScannedResource, { input: EndpointInput; inputHash: string }>();
+  /**
+   * What a config's `process.env.X` reads: the project's `.env` under the process environment, as
+   * deploy reads it; read once per session.
+   */
+  private environment: Promise<NodeJS.ProcessEnv> | undefined;
 
   constructor(
     readonly executesOn: string,
@@ -44,6 +50,8 @@ export class LiveTarget implements ExecutionTarget {
       log(line: string): void;
       /** Stops what the target runs besides endpoints (the embedded emulator). */
       onClose?: () => Promise<void>;
+      /** The process environment (default `process.env`). */
+      env?: NodeJS.ProcessEnv;
     },
   ) {}
 
@@ -99,11 +107,16 @@ export class LiveTarget implements ExecutionTarget {
   }
 
   /** The resource's live endpoint: created on first use, updated when its config changed. */
-  private endpointFor(resource: ScannedResource): Promise<LiveEndpointEntry> {
+  private async endpointFor(resource: ScannedResource): Promise<LiveEndpointEntry> {
     // A scan's resource objects never change, so the input is computed once per scan, not per call.
     let wanted = this.inputs.get(resource);
     if (!wanted) {
-      const input = liveEndpointInput(resource, this.options.sessionId);
+      this.environment ??= deployEnvironment(this.options.root, this.options.env);
+      const env = await this.environment.catch((err: unknown) => {
+        this.environment = undefined; // an unreadable .env is read again by the next call
+        throw err;
+      });
+      const input = liveEndpointInput(resource, this.options.sessionId, env);
       wanted = { input, inputHash: createHash("sha256").update(JSON.stringify(input)).digest("hex") };
       this.inputs.set(resource, wanted);
     }

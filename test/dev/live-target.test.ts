@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -146,5 +146,48 @@ describe("LiveTarget", () => {
       "s1",
     ]);
     await t.close();
+  });
+  it("fills process.env.X config values as deploy does: the environment over the project's .env", async () => {
+    const { cp, saved } = fakeControlPlane();
+    await writeFile(join(root, ".env"), "MODEL=from-dotenv\nTOKEN=dotenv-token\n");
+    const t = new LiveTarget("test", {
+      root,
+      sessionId: "s1",
+      controlPlane: cp,
+      queue,
+      embedded: false,
+      log: () => {},
+      env: { TOKEN: "process-token" },
+    });
+    const r = resource("gpu_worker.ts", [{ name: "process" }]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: `${X}` is how discovery records process.env.X
+    r.config = { ...r.config, env: { MODEL: "${MODEL}", AUTH: "Bearer ${TOKEN}", PLAIN: "x" } };
+    await t.run(job(r), undefined);
+    expect(saved[0]?.template?.env).toEqual([
+      { key: "MODEL", value: "from-dotenv" },
+      { key: "AUTH", value: "Bearer process-token" },
+      { key: "PLAIN", value: "x" },
+    ]);
+  });
+
+  it("refuses a call whose config needs an unset variable, naming it and the config's file:line", async () => {
+    const { cp, saved } = fakeControlPlane();
+    const t = new LiveTarget("test", {
+      root,
+      sessionId: "s1",
+      controlPlane: cp,
+      queue,
+      embedded: false,
+      log: () => {},
+      env: {},
+    });
+    const r = resource("gpu_worker.ts", [{ name: "process" }]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: discovery's placeholder syntax
+    r.config = { ...r.config, env: { HF_TOKEN: "${HF_TOKEN}" } };
+    await expect(t.run(job(r), undefined)).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      message: expect.stringMatching(/^gpu_worker\.ts:3: env\.HF_TOKEN needs HF_TOKEN, which is not set/),
+    });
+    expect(saved).toEqual([]);
   });
 });
