@@ -69,7 +69,7 @@ describe("LiveTarget", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const target = (cp: ControlPlane) =>
+  const target = (cp: ControlPlane, env?: NodeJS.ProcessEnv) =>
     new LiveTarget("test", {
       root,
       sessionId: "s1",
@@ -77,6 +77,7 @@ describe("LiveTarget", () => {
       queue,
       embedded: false,
       log: () => {},
+      env,
     });
 
   it("provisions live-<name>-<session> once, sends the SPEC 5 envelope, and removes only its endpoints", async () => {
@@ -150,15 +151,7 @@ describe("LiveTarget", () => {
   it("fills process.env.X config values as deploy does: the environment over the project's .env", async () => {
     const { cp, saved } = fakeControlPlane();
     await writeFile(join(root, ".env"), "MODEL=from-dotenv\nTOKEN=dotenv-token\n");
-    const t = new LiveTarget("test", {
-      root,
-      sessionId: "s1",
-      controlPlane: cp,
-      queue,
-      embedded: false,
-      log: () => {},
-      env: { TOKEN: "process-token" },
-    });
+    const t = target(cp, { TOKEN: "process-token" });
     const r = resource("gpu_worker.ts", [{ name: "process" }]);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: `${X}` is how discovery records process.env.X
     r.config = { ...r.config, env: { MODEL: "${MODEL}", AUTH: "Bearer ${TOKEN}", PLAIN: "x" } };
@@ -172,15 +165,7 @@ describe("LiveTarget", () => {
 
   it("refuses a call whose config needs an unset variable, naming it and the config's file:line", async () => {
     const { cp, saved } = fakeControlPlane();
-    const t = new LiveTarget("test", {
-      root,
-      sessionId: "s1",
-      controlPlane: cp,
-      queue,
-      embedded: false,
-      log: () => {},
-      env: {},
-    });
+    const t = target(cp, {});
     const r = resource("gpu_worker.ts", [{ name: "process" }]);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: discovery's placeholder syntax
     r.config = { ...r.config, env: { HF_TOKEN: "${HF_TOKEN}" } };
