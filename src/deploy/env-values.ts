@@ -24,24 +24,36 @@ export async function deployEnvironment(
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/** What {@link resolveConfigEnv} does with an unset variable, and what its error tells the user to do next. */
+export interface UnsetVariables {
+  /** `"error"` (the default) throws; `"empty"` fills in an empty string. */
+  unset: "error" | "empty";
+  /** The step after setting the variable, e.g. "deploy again". */
+  retry: string;
+}
+
 /**
  * A resource's `env` with every `${X}` (how discovery records `process.env.X`) replaced by X's value.
  * @throws FlashError CONFIG_INVALID naming the variable and the config's file:line when X is not set
+ *   (unless `unset` is `"empty"`)
  */
-export function resolveConfigEnv(resource: ScannedResource, env: NodeJS.ProcessEnv): Record<string, string> {
+export function resolveConfigEnv(
+  resource: ScannedResource,
+  env: NodeJS.ProcessEnv,
+  { unset, retry }: UnsetVariables = { unset: "error", retry: "deploy again" },
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(resource.config.env)) {
     out[key] = value.replace(PLACEHOLDER, (_m, name: string) => {
       const v = env[name];
-      if (v === undefined) {
-        const at = resource.configAt;
-        throw new FlashError(
-          "CONFIG_INVALID",
-          `${at.file}:${at.line}: env.${key} needs ${name}, which is not set in the environment or in .env.`,
-          { hint: `Set ${name} (export ${name}=... or a line in the project's .env), then deploy again.` },
-        );
-      }
-      return v;
+      if (v !== undefined) return v;
+      if (unset === "empty") return "";
+      const at = resource.configAt;
+      throw new FlashError(
+        "CONFIG_INVALID",
+        `${at.file}:${at.line}: env.${key} needs ${name}, which is not set in the environment or in .env.`,
+        { hint: `Set ${name} (export ${name}=... or a line in the project's .env), then ${retry}.` },
+      );
     });
   }
   return out;

@@ -1,5 +1,5 @@
 import { configEndpointFields } from "../deploy/endpoint-spec.ts";
-import { resolveConfigEnv } from "../deploy/env-values.ts";
+import { resolveConfigEnv, type UnsetVariables } from "../deploy/env-values.ts";
 import { workerImage } from "../deploy/images.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
@@ -13,12 +13,14 @@ export function liveEndpointName(resource: ScannedResource, sessionId: string): 
  * What `saveEndpoint` gets for a resource's live endpoint: every config field, the Flash worker
  * image in an inline template, and the config's `env` with `${VAR}` values (kept by discovery for
  * `process.env.VAR`) taken from `env`, as `flash deploy` takes them.
- * @throws FlashError CONFIG_INVALID naming the variable and the config's file:line when one is not set
+ * @throws FlashError CONFIG_INVALID naming the variable and the config's file:line when one is not
+ *   set, unless `unset` says to leave it empty
  */
 export function liveEndpointInput(
   resource: ScannedResource,
   sessionId: string,
   env: NodeJS.ProcessEnv = process.env,
+  unset?: UnsetVariables,
 ): EndpointInput {
   const c = resource.config;
   const name = liveEndpointName(resource, sessionId);
@@ -29,7 +31,7 @@ export function liveEndpointInput(
       // The same image (and FLASH_IMAGE_* overrides) as a deployed endpoint of this resource type.
       imageName: workerImage(c.resourceType, c.imageName, env),
       containerDiskInGb: c.containerDiskInGb,
-      env: Object.entries(resolveConfigEnv(resource, env)).map(([key, value]) => ({ key, value })),
+      env: Object.entries(resolveConfigEnv(resource, env, unset)).map(([key, value]) => ({ key, value })),
     },
     ...configEndpointFields(resource),
   };

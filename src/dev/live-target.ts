@@ -34,7 +34,7 @@ export class LiveTarget implements ExecutionTarget {
   private readonly inputs = new WeakMap<ScannedResource, { input: EndpointInput; inputHash: string }>();
   /**
    * What a config's `process.env.X` reads: the project's `.env` under the process environment, as
-   * deploy reads it; read once per session.
+   * deploy reads it; read again after a call it could not serve.
    */
   private environment: Promise<NodeJS.ProcessEnv> | undefined;
 
@@ -112,11 +112,18 @@ export class LiveTarget implements ExecutionTarget {
     let wanted = this.inputs.get(resource);
     if (!wanted) {
       this.environment ??= deployEnvironment(this.options.root, this.options.env);
-      const env = await this.environment.catch((err: unknown) => {
-        this.environment = undefined; // an unreadable .env is read again by the next call
+      let input: EndpointInput;
+      try {
+        input = liveEndpointInput(resource, this.options.sessionId, await this.environment, {
+          // Local workers run on this machine: a variable only the cloud needs must not stop them.
+          unset: this.options.embedded ? "empty" : "error",
+          retry: "call again",
+        });
+      } catch (err) {
+        // The fix is a line in .env (or an unreadable .env made readable): read it again next call.
+        this.environment = undefined;
         throw err;
-      });
-      const input = liveEndpointInput(resource, this.options.sessionId, env);
+      }
       wanted = { input, inputHash: createHash("sha256").update(JSON.stringify(input)).digest("hex") };
       this.inputs.set(resource, wanted);
     }

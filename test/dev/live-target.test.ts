@@ -69,13 +69,13 @@ describe("LiveTarget", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const target = (cp: ControlPlane, env?: NodeJS.ProcessEnv) =>
+  const target = (cp: ControlPlane, env?: NodeJS.ProcessEnv, embedded = false) =>
     new LiveTarget("test", {
       root,
       sessionId: "s1",
       controlPlane: cp,
       queue,
-      embedded: false,
+      embedded,
       log: () => {},
       env,
     });
@@ -163,7 +163,7 @@ describe("LiveTarget", () => {
     ]);
   });
 
-  it("refuses a call whose config needs an unset variable, naming it and the config's file:line", async () => {
+  it("refuses a live call whose config needs an unset variable, naming it, and takes it from .env once added", async () => {
     const { cp, saved } = fakeControlPlane();
     const t = target(cp, {});
     const r = resource("gpu_worker.ts", [{ name: "process" }]);
@@ -172,7 +172,25 @@ describe("LiveTarget", () => {
     await expect(t.run(job(r), undefined)).rejects.toMatchObject({
       code: "CONFIG_INVALID",
       message: expect.stringMatching(/^gpu_worker\.ts:3: env\.HF_TOKEN needs HF_TOKEN, which is not set/),
+      hint: expect.stringContaining("then call again"),
     });
     expect(saved).toEqual([]);
+    await writeFile(join(root, ".env"), "HF_TOKEN=hf_123\n");
+    await t.run(job(r), undefined);
+    expect(saved[0]?.template?.env).toEqual([{ key: "HF_TOKEN", value: "hf_123" }]);
+  });
+
+  it("leaves an unset variable empty for local workers (the embedded emulator), and still reads .env", async () => {
+    const { cp, saved } = fakeControlPlane();
+    await writeFile(join(root, ".env"), "MODEL=tiny\n");
+    const t = target(cp, {}, true);
+    const r = resource("gpu_worker.ts", [{ name: "process" }]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: discovery's placeholder syntax
+    r.config = { ...r.config, env: { HF_TOKEN: "${HF_TOKEN}", MODEL: "${MODEL}" } };
+    await t.run(job(r), undefined);
+    expect(saved[0]?.template?.env).toEqual([
+      { key: "HF_TOKEN", value: "" },
+      { key: "MODEL", value: "tiny" },
+    ]);
   });
 });
