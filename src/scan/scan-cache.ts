@@ -8,7 +8,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { listProjectFiles } from "./files.ts";
 import { scanFiles } from "./index.ts";
@@ -25,15 +26,19 @@ const KEPT_RESULTS = 50;
  * {@link scanProject} for one-shot commands, with the result kept between runs: a later run on
  * the same files answers from the cache instead of parsing again.
  *
- * The key is everything a scan result depends on: the Flash build, the project root, and the
- * path and bytes of every scanned file (read and hashed, not trusted by modification time, so an
- * edit is always seen). A cache entry is written only by a successful scan and is read back only
- * when its key matches and its body hashes to the digest stored with it, so a truncated or
- * tampered file, or one from another build, is a miss, never a wrong answer. Failures to read or
- * write the cache are misses too: the cache can make a scan faster, never fail it.
+ * The key is everything a scan result depends on: the Flash build, the installed oxc-parser, the
+ * project root, and the path and bytes of every scanned file (read and hashed, not trusted by
+ * modification time, so an edit is always seen). An entry is written only by a successful scan and
+ * is read back only when its key matches, its body hashes to the digest stored with it (so a
+ * truncated or half-written entry is a miss) and its body has the result's shape for this root.
+ * The digest guards against corruption, not against someone who can write the user's cache folder
+ * (they could as well change the user's code). Failures to read or write the cache are misses: the
+ * cache can make a scan faster, never fail it.
  *
  * The folder is `$FLASH_SCAN_CACHE_DIR`, else `$XDG_CACHE_HOME/runpod-flash/scan`, else
- * `~/.cache/runpod-flash/scan`: outside the project, so nothing appears in the user's tree.
+ * `~/.cache/runpod-flash/scan`: the user's own, outside the project, so nothing appears in the
+ * user's tree. With none of those (no home folder), nothing is cached: a shared temp folder is not
+ * a place to take scan results from.
  */
 export async function scanProjectCached(
   root: string,
@@ -43,22 +48,31 @@ export async function scanProjectCached(
   const rels = await listProjectFiles(absRoot);
   const bytes = rels.map((rel) => readFileSync(join(absRoot, rel)));
   const scan = () => scanFiles(absRoot, rels, (_rel, i) => bytes[i]!.toString("utf8"));
-  if (BUILD_ID === undefined) return scan();
-  const key = cacheKey(BUILD_ID, absRoot, rels, bytes);
   const dir = cacheDir(env);
+  if (BUILD_ID === undefined || dir === undefined) return scan();
+  const key = cacheKey(`${BUILD_ID}\0${oxcVersion()}`, absRoot, rels, bytes);
   const file = join(dir, `${createHash("sha256").update(absRoot).digest("hex").slice(0, 32)}.json`);
-  const cached = readEntry(file, key);
+  const cached = readEntry(file, key, absRoot, rels.length);
   if (cached !== undefined) return cached;
   const result = await scan();
   writeEntry(dir, file, key, result);
   return result;
 }
 
-/** The cache folder for `env` (see {@link scanProjectCached}). */
-export function cacheDir(env: NodeJS.ProcessEnv): string {
+/** The cache folder for `env` (see {@link scanProjectCached}); undefined when there is none to use. */
+export function cacheDir(env: NodeJS.ProcessEnv, home: string = homedir()): string | undefined {
   if (env.FLASH_SCAN_CACHE_DIR) return resolve(env.FLASH_SCAN_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : tmpdir());
-  return join(base, "runpod-flash", "scan");
+  const base = env.XDG_CACHE_HOME || (home ? join(home, ".cache") : undefined);
+  return base === undefined ? undefined : join(base, "runpod-flash", "scan");
+}
+
+/** The installed oxc-parser's version: it parses the files the quick parser declines. */
+function oxcVersion(): string {
+  try {
+    return (createRequire(import.meta.url)("oxc-parser/package.json") as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
 }
 
 function cacheKey(buildId: string, root: string, rels: readonly string[], bytes: readonly Buffer[]): string {
@@ -66,13 +80,13 @@ function cacheKey(buildId: string, root: string, rels: readonly string[], bytes:
   const length = Buffer.alloc(4);
   rels.forEach((rel, i) => {
     length.writeUInt32LE(bytes[i]!.length);
-    hash.update(rel).update(length).update(bytes[i]!);
+    hash.update(`${rel}\0`).update(length).update(bytes[i]!);
   });
   return hash.digest("hex");
 }
 
 /** An entry is one header line (`{"key","digest"}`) and the result's JSON. */
-function readEntry(file: string, key: string): ScanResult | undefined {
+function readEntry(file: string, key: string, root: string, filesScanned: number): ScanResult | undefined {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -91,25 +105,52 @@ function readEntry(file: string, key: string): ScanResult | undefined {
       (header as { digest?: unknown }).digest !== digestOf(body)
     )
       return undefined;
-    // The body is exactly what this build wrote for these inputs (key and digest match), so its
-    // shape is the ScanResult it was serialised from.
-    return JSON.parse(body) as ScanResult;
+    const result: unknown = JSON.parse(body);
+    return isScanResult(result, root, filesScanned) ? result : undefined;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * The shape check of an entry's body. The key and digest already tie the body to what this build
+ * wrote for these very files, so this checks the frame (root, counts, arrays), not every field: a
+ * schema library would cost a cold command more to load (≈ 85 ms for zod) than the cache saves.
+ */
+function isScanResult(value: unknown, root: string, filesScanned: number): value is ScanResult {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Partial<Record<keyof ScanResult, unknown>>;
+  return (
+    r.root === root &&
+    r.filesScanned === filesScanned &&
+    Array.isArray(r.warnings) &&
+    Array.isArray(r.resources) &&
+    r.resources.every(
+      (x: unknown) =>
+        typeof x === "object" &&
+        x !== null &&
+        typeof (x as { file?: unknown }).file === "string" &&
+        Array.isArray((x as { functions?: unknown }).functions),
+    )
+  );
+}
+
 function writeEntry(dir: string, file: string, key: string, result: ScanResult): void {
+  // Written aside and renamed into place, so a concurrent reader sees the old entry or the new one.
+  const temp = `${file}.${process.pid}.tmp`;
   try {
     const body = JSON.stringify(result);
     mkdirSync(dir, { recursive: true });
-    // Written aside and renamed into place, so a concurrent reader sees the old entry or the new one.
-    const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify({ key, digest: digestOf(body) })}\n${body}`);
     renameSync(temp, file);
     prune(dir);
   } catch {
     // A cache that cannot be written is only a slower next run.
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Never written.
+    }
   }
 }
 

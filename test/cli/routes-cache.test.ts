@@ -53,7 +53,7 @@ describe("flash routes scan cache", () => {
     expect(readFileSync(entry, "utf8")).not.toBe(written);
   });
 
-  it("ignores an entry whose body was altered or cut short, and writes a good one", async () => {
+  it("ignores an entry whose body was altered, is another project's or was cut short, and writes a good one", async () => {
     const dir = makeProject({ "api.ts": API });
     const cache = makeProject({});
     const first = await routes(dir, cache);
@@ -64,6 +64,15 @@ describe("flash routes scan cache", () => {
     writeFileSync(entry, good.replace('"/items"', '"/forged"'));
     const afterForgery = await routes(dir, cache);
     expect(afterForgery.stdout).toBe(first.stdout);
+    expect(readFileSync(entry, "utf8")).toBe(good);
+
+    // Intact (its digest matches) but not a scan result of this project.
+    const newline = good.indexOf("\n");
+    const foreign = JSON.stringify({ ...JSON.parse(good.slice(newline + 1)), root: "/elsewhere" });
+    const digest = createHash("sha256").update(foreign).digest("hex");
+    writeFileSync(entry, `${JSON.stringify({ ...JSON.parse(good.slice(0, newline)), digest })}\n${foreign}`);
+    const afterForeign = await routes(dir, cache);
+    expect(afterForeign.stdout).toBe(first.stdout);
     expect(readFileSync(entry, "utf8")).toBe(good);
 
     writeFileSync(entry, good.slice(0, good.length / 2));
@@ -93,9 +102,10 @@ describe("flash routes scan cache", () => {
     expect(r.json?.map((x) => x.path)).toEqual(["/api/items"]);
   });
 
-  it("keeps the cache outside the project, in FLASH_SCAN_CACHE_DIR or the user's cache folder", () => {
+  it("keeps the cache outside the project, in FLASH_SCAN_CACHE_DIR or the user's cache folder, or nowhere", () => {
     expect(cacheDir({ FLASH_SCAN_CACHE_DIR: "/tmp/c" })).toBe("/tmp/c");
     expect(cacheDir({ XDG_CACHE_HOME: "/home/u/.xdg" })).toBe("/home/u/.xdg/runpod-flash/scan");
-    expect(cacheDir({})).toMatch(/\/\.cache\/runpod-flash\/scan$/);
+    expect(cacheDir({}, "/home/u")).toBe("/home/u/.cache/runpod-flash/scan");
+    expect(cacheDir({}, "")).toBeUndefined();
   });
 });
