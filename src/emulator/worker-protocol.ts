@@ -106,21 +106,23 @@ export function handleWorkerProtocol(
     case "job-done":
     case "job-stream": {
       const jobId = rest[1] ? decodeURIComponent(rest[1]) : "";
-      void readBody(req, RESULT_LIMIT).then(({ body, tooLarge }) => {
-        if (tooLarge) return sendError(res, 413, "result body too large");
-        const job = store.get(endpointId, jobId);
-        if (!job) return sendError(res, 404, `job ${jobId} not found`);
-        const parsed = parseJson(body);
-        if (!parsed.ok) return sendError(res, 400, `${action}: body is not JSON`);
-        if (action === "job-stream") return stream(store, job, workerId, parsed.value, res);
-        const done = JobDoneBody.safeParse(parsed.value);
-        if (!done.success)
-          return sendError(res, 400, `job-done: ${done.error.issues[0]?.message ?? "invalid body"}`);
-        // A result for a job that already ended (cancelled, timed out) is accepted and dropped.
-        store.done(job, workerId, done.data);
-        if (done.data.stopPod) supervisor.recycle(workerId);
-        sendJson(res, 200, {});
-      });
+      void readBody(req, RESULT_LIMIT)
+        .then(({ body, tooLarge }) => {
+          if (tooLarge) return sendError(res, 413, "result body too large");
+          const job = store.get(endpointId, jobId);
+          if (!job) return sendError(res, 404, `job ${jobId} not found`);
+          const parsed = parseJson(body);
+          if (!parsed.ok) return sendError(res, 400, `${action}: body is not JSON`);
+          if (action === "job-stream") return stream(store, job, workerId, parsed.value, res);
+          const done = JobDoneBody.safeParse(parsed.value);
+          if (!done.success)
+            return sendError(res, 400, `job-done: ${done.error.issues[0]?.message ?? "invalid body"}`);
+          // A result for a job that already ended (cancelled, timed out) is accepted and dropped.
+          store.done(job, workerId, done.data);
+          if (done.data.stopPod) supervisor.recycle(workerId);
+          sendJson(res, 200, {});
+        })
+        .catch((err: Error) => sendError(res, 500, `${action}: ${err.message}`));
       return true;
     }
   }

@@ -88,7 +88,7 @@ function assemble(
     if (file === "ok" || (file === undefined && facts !== undefined)) {
       project.addFacts(facts!, false);
     } else if (file === undefined) {
-      throw new Error(`no parse outcome for file ${index}`);
+      throw new FlashError("INTERNAL", `the scanner has no parse outcome for file ${index}`);
     } else if (file.syntaxError) {
       syntax.push({
         at: project.loc(file.rel, file.syntaxError.at),

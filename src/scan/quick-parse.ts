@@ -178,7 +178,7 @@ class QuickParser {
     this.trivia();
     if (this.peekWord() === "with" || this.peekWord() === "assert") throw GIVE_UP;
     const end = this.semicolon(source.end);
-    return { type: "ImportDeclaration", start, end: end, specifiers, source, importKind };
+    return { type: "ImportDeclaration", start, end, specifiers, source, importKind };
   }
 
   private expectFrom(): void {
@@ -193,7 +193,7 @@ class QuickParser {
       const local = second ?? first;
       out.push({
         type: "ImportSpecifier",
-        start: start,
+        start,
         end: local.end,
         imported: first,
         local,
@@ -272,7 +272,7 @@ class QuickParser {
       const source = this.stringLiteral();
       this.trivia();
       const end = this.semicolon(source.end);
-      return { type: "ExportAllDeclaration", start, end: end, exported, source, exportKind };
+      return { type: "ExportAllDeclaration", start, end, exported, source, exportKind };
     }
     if (c === C.lbrace) {
       const specifiers = this.specifierList(() => this.moduleExportName()).map(
@@ -300,8 +300,8 @@ class QuickParser {
       end = this.semicolon(end);
       return {
         type: "ExportNamedDeclaration",
-        start: start,
-        end: end,
+        start,
+        end,
         declaration: null,
         specifiers,
         source,
@@ -314,7 +314,7 @@ class QuickParser {
       const declaration = this.variableDeclaration(this.pos);
       return {
         type: "ExportNamedDeclaration",
-        start: start,
+        start,
         end: declaration.end,
         declaration,
         specifiers: [],
@@ -330,7 +330,7 @@ class QuickParser {
       const declaration = this.expression();
       this.trivia();
       const end = this.semicolon(declaration.end);
-      return { type: "ExportDefaultDeclaration", start, end: end, declaration };
+      return { type: "ExportDefaultDeclaration", start, end, declaration };
     }
     throw GIVE_UP;
   }
@@ -363,7 +363,7 @@ class QuickParser {
     }
     const last = declarations[declarations.length - 1]!;
     const end = this.semicolon(last.end);
-    return { type: "VariableDeclaration", start, end: end, kind, declarations };
+    return { type: "VariableDeclaration", start, end, kind, declarations };
   }
 
   /** Consumes an optional `;` (after trivia, already skipped) and returns the statement's end. */
@@ -398,7 +398,7 @@ class QuickParser {
       const typeAnnotation = { type: "TSTypeReference", start: typeStart, end: typeEnd };
       e = {
         type: w === "as" ? "TSAsExpression" : "TSSatisfiesExpression",
-        start: start,
+        start,
         end: typeEnd,
         expression: e,
         typeAnnotation,
@@ -421,7 +421,7 @@ class QuickParser {
       const argument = this.unary();
       return {
         type: "UnaryExpression",
-        start: start,
+        start,
         end: argument.end,
         operator: String.fromCharCode(c),
         argument,
@@ -446,7 +446,7 @@ class QuickParser {
         const property = this.identifierName();
         e = {
           type: "MemberExpression",
-          start: start,
+          start,
           end: property.end,
           object: e,
           property,
@@ -723,8 +723,8 @@ class QuickParser {
     // The arrow ends after the parentheses of a parenthesized body; the body inside them.
     return {
       type: "ArrowFunctionExpression",
-      start: start,
-      end: end,
+      start,
+      end,
       expression,
       async: isAsync,
       params: [],
@@ -768,7 +768,7 @@ class QuickParser {
     const body = { type: "BlockStatement", start: bodyStart, end: this.pos, body: [], opaque: true };
     return {
       type: "FunctionExpression",
-      start: start,
+      start,
       end: this.pos,
       id,
       expression: false,
@@ -1152,8 +1152,6 @@ const STOP_ARROW: Stops = { chars: [], arrow: true };
 const STOP_BODY: Stops = { chars: [C.lbrace], arrow: false };
 const STOP_ANGLE: Stops = { chars: [C.gt], arrow: false };
 const STOP_BRACE: Stops = { chars: [C.rbrace], arrow: false };
-
-/** Completes `fields` (a fresh literal at each call site) into a node; no copy, which cold code makes slow. */
 
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;

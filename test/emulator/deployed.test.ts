@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { c as createTar } from "tar";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { LB_PAYLOAD_LIMIT } from "../../src/shared/schemas/job.ts";
 import {
   addEndpoint,
   alive,
@@ -12,6 +14,27 @@ import {
   type TestEmulator,
   until,
 } from "./helpers.ts";
+
+/** POSTs `size` bytes in 1 MB chunks (chunked transfer, no content-length). */
+function postChunked(url: string, size: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer k" } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (d: string) => {
+          body += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    const chunk = Buffer.alloc(1024 * 1024, 32);
+    for (let sent = 0; sent < size; sent += chunk.length) req.write(chunk);
+    req.end();
+  });
+}
 
 // Deployed mode: workers load their resource from a build artifact (the layout src/runtime/artifact.ts
 // documents) instead of a live bundle; LB workers serve HTTP routes behind /lb/{endpointId}.
@@ -108,6 +131,13 @@ describe("load-balanced endpoints", () => {
     expect((await call(emu, "GET", `/lb/${ep.id}/nowhere`)).status).toBe(404);
     expect((await call(emu, "GET", `/lb/${ep.id}/sum`)).status).toBe(405);
     expect((await call(emu, "POST", `/lb/${ep.id}/sum`, "{not json")).status).toBe(400);
+    // A chunked body (no content-length for the proxy to refuse) over 30 MB reaches the worker,
+    // which answers 413 itself and goes on serving.
+    expect(await postChunked(`${emu.url}/lb/${ep.id}/sum`, LB_PAYLOAD_LIMIT + 1024 * 1024)).toMatchObject({
+      status: 413,
+      body: expect.stringContaining("over the 30 MB limit"),
+    });
+    expect(await call(emu, "POST", `/lb/${ep.id}/sum`, { a: 1, b: 1 })).toMatchObject({ json: { sum: 2 } });
 
     // Queue routes on an LB endpoint and LB routes on a queue endpoint are refused.
     expect((await call(emu, "POST", `/v2/${ep.id}/run`, { input: 1 })).status).toBe(400);

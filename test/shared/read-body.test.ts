@@ -48,7 +48,7 @@ describe("readBody", () => {
     const seen: { size: number; tooLarge: boolean; complete: boolean }[] = [];
     const port = await serve(seen);
     expect(await post(port, LIMIT * 2)).toBe(413);
-    expect(seen).toEqual([{ size: 0, tooLarge: true, complete: true }]);
+    expect(seen).toMatchObject([{ tooLarge: true, complete: true }]);
     expect(await post(port, 10)).toBe(200);
   });
 
