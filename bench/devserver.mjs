@@ -155,6 +155,7 @@ async function runLoad(url, body, method, seconds, connections = CONNECTIONS) {
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
     await new Promise((r) => child.on("exit", r));
+    await rm(script, { force: true });
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
     const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
     const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
