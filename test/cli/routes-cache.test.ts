@@ -81,6 +81,19 @@ describe("flash routes scan cache", () => {
     expect(readFileSync(entry, "utf8")).toBe(good);
   });
 
+  it("prints the scan's warnings on a run answered from the cache too", async () => {
+    const dir = makeProject({
+      "api.ts": `${API}const hidden = remote(api, { method: "GET", path: "/h" }, async () => 1);\n`,
+    });
+    const cache = makeProject({});
+    const first = await routes(dir, cache);
+    expect(first.stderr).toMatch(/api\.ts:4.*hidden is a remote\(\) function but is not exported/);
+    expect(entries(cache)).toHaveLength(1);
+    const second = await routes(dir, cache);
+    expect(second.stderr).toBe(first.stderr);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
   it("caches only successful scans: a broken project fails the same way every time", async () => {
     const dir = makeProject({ "api.ts": API.replace("/items", "items") });
     const cache = makeProject({});
