@@ -60,10 +60,19 @@ export async function scanProjectCached(
 }
 
 /** The cache folder for `env` (see {@link scanProjectCached}); undefined when there is none to use. */
-export function cacheDir(env: NodeJS.ProcessEnv, home: string = homedir()): string | undefined {
+export function cacheDir(env: NodeJS.ProcessEnv, home: string = homeOrNothing()): string | undefined {
   if (env.FLASH_SCAN_CACHE_DIR) return resolve(env.FLASH_SCAN_CACHE_DIR);
   const base = env.XDG_CACHE_HOME || (home ? join(home, ".cache") : undefined);
   return base === undefined ? undefined : join(base, "runpod-flash", "scan");
+}
+
+/** The user's home folder, or "" where there is none (os.homedir throws when it cannot tell). */
+function homeOrNothing(): string {
+  try {
+    return homedir();
+  } catch {
+    return "";
+  }
 }
 
 /** The installed oxc-parser's version: it parses the files the quick parser declines. */
