@@ -17,6 +17,17 @@ async function routes(dir: string, cache: string) {
   return { ...r, json: r.code === 0 ? (JSON.parse(r.stdout) as { path: string }[]) : undefined };
 }
 
+/**
+ * Replaces the body of the entry at `path` (as `written`) with `body`, under a digest that matches
+ * it: what only Flash, or someone with write access to the user's cache folder, could do.
+ */
+function rewriteWithValidDigest(path: string, written: string, body: (old: string) => string): void {
+  const newline = written.indexOf("\n");
+  const next = body(written.slice(newline + 1));
+  const digest = createHash("sha256").update(next).digest("hex");
+  writeFileSync(path, `${JSON.stringify({ ...JSON.parse(written.slice(0, newline)), digest })}\n${next}`);
+}
+
 function entries(cache: string): string[] {
   return existsSync(cache) ? readdirSync(cache).filter((n) => n.endsWith(".json")) : [];
 }
@@ -37,13 +48,7 @@ describe("flash routes scan cache", () => {
 
     // Proof that a run answers from the entry: one rewritten with a matching digest is believed
     // (only Flash writes there; the key is unchanged because the files are).
-    const [header, body] = [
-      written.slice(0, written.indexOf("\n")),
-      written.slice(written.indexOf("\n") + 1),
-    ];
-    const forged = body.replace('"/items"', '"/from-cache"');
-    const digest = createHash("sha256").update(forged).digest("hex");
-    writeFileSync(entry, `${JSON.stringify({ ...JSON.parse(header), digest })}\n${forged}`);
+    rewriteWithValidDigest(entry, written, (body) => body.replace('"/items"', '"/from-cache"'));
     expect((await routes(dir, cache)).json?.map((r) => r.path)).toEqual(["/api/from-cache"]);
 
     // Same length, same folder listing: only the bytes differ.
@@ -67,10 +72,9 @@ describe("flash routes scan cache", () => {
     expect(readFileSync(entry, "utf8")).toBe(good);
 
     // Intact (its digest matches) but not a scan result of this project.
-    const newline = good.indexOf("\n");
-    const foreign = JSON.stringify({ ...JSON.parse(good.slice(newline + 1)), root: "/elsewhere" });
-    const digest = createHash("sha256").update(foreign).digest("hex");
-    writeFileSync(entry, `${JSON.stringify({ ...JSON.parse(good.slice(0, newline)), digest })}\n${foreign}`);
+    rewriteWithValidDigest(entry, good, (body) =>
+      JSON.stringify({ ...JSON.parse(body), root: "/elsewhere" }),
+    );
     const afterForeign = await routes(dir, cache);
     expect(afterForeign.stdout).toBe(first.stdout);
     expect(readFileSync(entry, "utf8")).toBe(good);

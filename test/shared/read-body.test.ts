@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readBody } from "../../src/shared/read-body.ts";
 
 const LIMIT = 1000;
+/** What a handler saw: readBody's answer and whether the request had ended. */
+type Seen = { size: number; tooLarge: boolean; complete: boolean }[];
 let server: Server | undefined;
 
 afterEach(async () => {
@@ -13,7 +15,7 @@ afterEach(async () => {
 });
 
 /** A server answering every request with what readBody gave its handler; `seen` gets each result. */
-async function serve(seen: { size: number; tooLarge: boolean; complete: boolean }[]): Promise<number> {
+async function serve(seen: Seen): Promise<number> {
   server = createServer(async (req, res) => {
     const { body, tooLarge } = await readBody(req, LIMIT);
     seen.push({ size: body.length, tooLarge, complete: req.complete });
@@ -38,14 +40,14 @@ function post(port: number, size: number): Promise<number | string> {
 
 describe("readBody", () => {
   it("gives the whole body up to the limit", async () => {
-    const seen: { size: number; tooLarge: boolean; complete: boolean }[] = [];
+    const seen: Seen = [];
     const port = await serve(seen);
     expect(await post(port, LIMIT)).toBe(200);
     expect(seen).toEqual([{ size: LIMIT, tooLarge: false, complete: true }]);
   });
 
   it("reads and drops a body a little over the limit, so the answer is a 413 on the same connection", async () => {
-    const seen: { size: number; tooLarge: boolean; complete: boolean }[] = [];
+    const seen: Seen = [];
     const port = await serve(seen);
     expect(await post(port, LIMIT * 2)).toBe(413);
     expect(seen).toMatchObject([{ tooLarge: true, complete: true }]);
@@ -53,7 +55,7 @@ describe("readBody", () => {
   });
 
   it("stops reading a body far over the limit instead of draining it, and the handler still returns", async () => {
-    const seen: { size: number; tooLarge: boolean; complete: boolean }[] = [];
+    const seen: Seen = [];
     const port = await serve(seen);
     // The connection is cut, not answered: draining a megabyte to say 413 is what this avoids.
     expect(await post(port, LIMIT * 1000)).toMatch(/^E[A-Z]+$/);
@@ -63,7 +65,7 @@ describe("readBody", () => {
   });
 
   it("returns when the client goes away mid-body, instead of waiting forever", async () => {
-    const seen: { size: number; tooLarge: boolean; complete: boolean }[] = [];
+    const seen: Seen = [];
     const port = await serve(seen);
     const req = httpRequest({
       port,
