@@ -138,7 +138,8 @@ async function createEndpoint(url, name, fields) {
         containerDiskInGb: 5,
         volumeInGb: 0,
         isServerless: true,
-        env: fields.env ?? [],
+        // A live endpoint, as flash run makes it: only its workers run the code a job ships.
+        env: [{ key: "FLASH_LIVE", value: "1" }, ...(fields.env ?? [])],
       },
     },
   );

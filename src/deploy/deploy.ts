@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { BuildResult } from "../build/build-project.ts";
 import type { ControlPlane } from "../cloud/control-plane.ts";
+import { LIVE_MARKER } from "../runtime/env.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import { FlashError } from "../shared/errors.ts";
 import type { EndpointRecord, TemplateRecord } from "../shared/schemas/control-plane.ts";
@@ -51,6 +52,21 @@ export interface DeployResult {
   unchanged: boolean;
 }
 
+/**
+ * A deployed endpoint must never be live: `FLASH_LIVE` would tell a worker to run code sent in a
+ * job (its runtime ignores it beside FLASH_RESOURCE_NAME anyway, but a config asking for it is a
+ * mistake worth stopping, not a value to drop in silence).
+ * @throws FlashError CONFIG_INVALID naming the config's file:line
+ */
+function refuseLiveMarker(r: ScannedResource): void {
+  if (!Object.hasOwn(r.config.env, LIVE_MARKER.key)) return;
+  throw new FlashError(
+    "CONFIG_INVALID",
+    `${r.configAt.file}:${r.configAt.line}: env.${LIVE_MARKER.key} is reserved for the live endpoints of flash run, whose workers run the code each job carries; a deployed endpoint never does.`,
+    { hint: `Remove ${LIVE_MARKER.key} from the config's env, then deploy again.` },
+  );
+}
+
 /** The part of a build manifest deploy reads back: the artifact hash it recorded. */
 const RecordedBuild = z.looseObject({ artifact_sha256: z.string() });
 
@@ -71,6 +87,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const appName = manifest.project_name;
   const resources = scan.resources;
   // Everything that can fail locally fails before the first change on the account.
+  for (const r of resources) refuseLiveMarker(r);
   const configEnvs = new Map(resources.map((r) => [r.resourceName, resolveConfigEnv(r, o.env)]));
   const names = new Map(
     resources.map((r) => [r.resourceName, deployedEndpointName(r.endpointName, o.environment)]),

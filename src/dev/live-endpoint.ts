@@ -1,6 +1,7 @@
 import { configEndpointFields } from "../deploy/endpoint-spec.ts";
 import { resolveConfigEnv, type UnsetVariables } from "../deploy/env-values.ts";
 import { workerImage } from "../deploy/images.ts";
+import { LIVE_MARKER } from "../runtime/env.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
 
@@ -12,7 +13,8 @@ export function liveEndpointName(resource: ScannedResource, sessionId: string): 
 /**
  * What `saveEndpoint` gets for a resource's live endpoint: every config field, the Flash worker
  * image in an inline template, and the config's `env` with `${VAR}` values (kept by discovery for
- * `process.env.VAR`) taken from `env`, as `flash deploy` takes them.
+ * `process.env.VAR`) taken from `env`, as `flash deploy` takes them, plus `FLASH_LIVE=1`: the one
+ * thing that lets its workers run the code this session ships in each job.
  * @throws FlashError CONFIG_INVALID naming the variable and the config's file:line when one is not
  *   set, unless `unset` says to leave it empty
  */
@@ -31,7 +33,10 @@ export function liveEndpointInput(
       // The same image (and FLASH_IMAGE_* overrides) as a deployed endpoint of this resource type.
       imageName: workerImage(c.resourceType, c.imageName, env),
       containerDiskInGb: c.containerDiskInGb,
-      env: Object.entries(resolveConfigEnv(resource, env, unset)).map(([key, value]) => ({ key, value })),
+      env: Object.entries({
+        ...resolveConfigEnv(resource, env, unset),
+        [LIVE_MARKER.key]: LIVE_MARKER.value,
+      }).map(([key, value]) => ({ key, value })),
     },
     ...configEndpointFields(resource),
   };

@@ -15,7 +15,8 @@ import { join } from "node:path";
  * | `RUNPOD_POD_ID` | worker id (default: host name) |
  * | `RUNPOD_AI_API_KEY` | raw `Authorization` value of every worker→platform call |
  * | `FLASH_ENDPOINT_TYPE` | `lb` serves HTTP routes (load-balanced worker); anything else runs the queue loop |
- * | `FLASH_RESOURCE_NAME` | deployed mode: which resource of the artifact this endpoint serves |
+ * | `FLASH_RESOURCE_NAME` | deployed mode: which resource of the artifact this endpoint serves; jobs never carry code (`__flash__` is plain data) |
+ * | `FLASH_LIVE` | `1`: a live endpoint of a dev session (`flash run`), whose jobs ship their code in a `__flash__` envelope; ignored when `FLASH_RESOURCE_NAME` is set, never set by `flash deploy` |
  * | `FLASH_BUILD_ARTIFACT_PATH` | the build artifact (default `/root/.runpod/artifact.tar.gz`) |
  * | `FLASH_APP_DIR` | where the artifact is unpacked (default `<cache>/app/<artifact hash>`) |
  * | `FLASH_CACHE_DIR` | bundles and npm installs (default `~/.cache/runpod-flash/worker`) |
@@ -33,6 +34,8 @@ export interface WorkerEnv {
   apiKey: string | undefined;
   mode: "qb" | "lb";
   resourceName: string | undefined;
+  /** A live endpoint's worker (FLASH_LIVE=1): runs the code its jobs ship. */
+  live: boolean;
   artifactPath: string;
   appDir: string | undefined;
   cacheDir: string;
@@ -42,6 +45,12 @@ export interface WorkerEnv {
   portHealth: number;
   hostname: string;
 }
+
+/**
+ * The template env entry that makes an endpoint live: only its workers load code sent in a job.
+ * `flash run` sets it on the endpoints it provisions; `flash deploy` refuses a config naming it.
+ */
+export const LIVE_MARKER = { key: "FLASH_LIVE", value: "1" } as const;
 
 export const DEFAULT_ARTIFACT_PATH = "/root/.runpod/artifact.tar.gz";
 
@@ -57,6 +66,7 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
     apiKey: env.RUNPOD_AI_API_KEY || undefined,
     mode: env.FLASH_ENDPOINT_TYPE?.toLowerCase() === "lb" ? "lb" : "qb",
     resourceName: env.FLASH_RESOURCE_NAME || undefined,
+    live: env[LIVE_MARKER.key] === LIVE_MARKER.value,
     artifactPath: env.FLASH_BUILD_ARTIFACT_PATH || DEFAULT_ARTIFACT_PATH,
     appDir: env.FLASH_APP_DIR || undefined,
     cacheDir: env.FLASH_CACHE_DIR || join(homedir(), ".cache", "runpod-flash", "worker"),

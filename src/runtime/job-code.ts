@@ -6,9 +6,14 @@ import { type Job, parseDeployedSelector, parseEnvelope, WireError } from "./wir
 
 /**
  * Turns a job into what the executor runs: which module, which export, which input.
- * - Live job (input carries `__flash__`): the shipped bundle, from the code cache.
- * - Deployed job: the resource's bundle from the artifact; `{"input": x}` for a one-function resource,
- *   `{"input": {"function": name, "input": x}}` for several.
+ * - Deployed worker (`FLASH_RESOURCE_NAME`): the resource's bundle from the artifact; `{"input": x}`
+ *   for a one-function resource, `{"input": {"function": name, "input": x}}` for several. It never
+ *   loads code from a job: a `__flash__` key in the input is the user's data, passed on as it is
+ *   (anyone who may submit a job, or whose JSON an LB handler forwards, would otherwise run code
+ *   next to the endpoint's env and key).
+ * - Live worker (`FLASH_LIVE=1`, set only on the endpoints a dev session provisions): the bundle
+ *   the job ships in its `__flash__` envelope, from the code cache.
+ * @throws WireError for a worker that is neither, or a live job without an envelope
  */
 export async function taskForJob(
   job: Job,
@@ -16,8 +21,18 @@ export async function taskForJob(
   cache: CodeCache,
   log: (line: string) => void,
 ): Promise<ExecutorTask> {
-  const live = parseEnvelope(job.input);
-  if (live) {
+  if (!env.resourceName) {
+    if (!env.live) {
+      throw new WireError(
+        "this worker has no code to run: it is neither a deployed endpoint (FLASH_RESOURCE_NAME is not set) nor a live endpoint of a flash run session (FLASH_LIVE=1); deploy the project with `flash deploy`",
+      );
+    }
+    const live = parseEnvelope(job.input);
+    if (!live) {
+      throw new WireError(
+        "this live endpoint runs only jobs sent by flash run (input with a __flash__ envelope); call the function through flash run's server",
+      );
+    }
     return {
       type: "run",
       id: job.id,
@@ -26,11 +41,6 @@ export async function taskForJob(
       where: `the bundle of ${live.envelope.file}`,
       input: live.input,
     };
-  }
-  if (!env.resourceName) {
-    throw new WireError(
-      "this job has no __flash__ envelope and the worker has no deployed code (FLASH_RESOURCE_NAME is not set)",
-    );
   }
   const code = await loadDeployedCode(env, env.resourceName, log);
   const names = code.resource.functions.map((f) => f.name);

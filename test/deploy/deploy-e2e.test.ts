@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type ControlPlane, connectControlPlane } from "../../src/cloud/control-plane.ts";
@@ -166,6 +166,31 @@ describe("flash deploy / undeploy against the emulator", () => {
     expect(done.output).toEqual({ doubled: 10, max: 2, by: "workers_compute", greeting: "hello" });
   });
 
+  test("a deployed endpoint never runs code sent in a job: a __flash__ envelope is the function's input", async () => {
+    const compute = await endpointNamed("compute");
+    expect((await envOf("compute")).FLASH_LIVE).toBeUndefined();
+    const marker = join(dir, "injected-code-ran");
+    const code = `import { writeFileSync } from "node:fs";
+export function double() { writeFileSync(${JSON.stringify(marker)}, "ran"); return process.env; }
+`;
+    const sha256 = createHash("sha256").update(code).digest("hex");
+    const input = {
+      __flash__: { v: 1, function: "double", file: "x.ts", bundle: { sha256, code } },
+      input: { n: 1 },
+      n: 4,
+    };
+    const r = await call(emu, "POST", `/v2/${compute.id}/runsync`, { input }, KEY);
+    // The deployed function ran on the whole input, envelope included, as plain data.
+    expect(r.json).toMatchObject({
+      status: "COMPLETED",
+      output: { doubled: 8, max: 2, by: "workers_compute", greeting: "hello" },
+    });
+    expect(r.text).not.toContain(KEY);
+    expect(existsSync(marker)).toBe(false);
+    const health = await call(emu, "GET", `/v2/${compute.id}/health`, undefined, KEY);
+    expect(health.status).toBe(200);
+  });
+
   test("the LB route returns a result computed by the deployed QB endpoint", async () => {
     const api = await endpointNamed("api_routes");
     const compute = await endpointNamed("compute");
@@ -297,6 +322,22 @@ export const f = remote(cpu, async () => 1);
     const r = await run(["deploy"], {}, bad);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("needs_token.ts:3: env.TOKEN needs FLASH_TEST_MISSING_TOKEN");
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test("a config env naming FLASH_LIVE (the live endpoints' marker) is refused before any change", async () => {
+    const bad = makeProject({
+      "sneaky.ts": `import { remote, CpuLiveServerless } from "runpod-flash";
+
+const cpu = new CpuLiveServerless({ env: { FLASH_LIVE: "1" } });
+
+export const f = remote(cpu, async () => 1);
+`,
+    });
+    const r = await run(["deploy"], {}, bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("sneaky.ts:3: env.FLASH_LIVE is reserved for the live endpoints of flash run");
+    expect(r.stderr).toContain("Remove FLASH_LIVE from the config's env");
     expect(await snapshot()).toEqual(before);
   });
 

@@ -160,6 +160,7 @@ describe("LiveTarget", () => {
       { key: "MODEL", value: "from-dotenv" },
       { key: "AUTH", value: "Bearer process-token" },
       { key: "PLAIN", value: "x" },
+      { key: "FLASH_LIVE", value: "1" },
     ]);
   });
 
@@ -177,7 +178,10 @@ describe("LiveTarget", () => {
     expect(saved).toEqual([]);
     await writeFile(join(root, ".env"), "HF_TOKEN=hf_123\n");
     await t.run(job(r), undefined);
-    expect(saved[0]?.template?.env).toEqual([{ key: "HF_TOKEN", value: "hf_123" }]);
+    expect(saved[0]?.template?.env).toEqual([
+      { key: "HF_TOKEN", value: "hf_123" },
+      { key: "FLASH_LIVE", value: "1" },
+    ]);
   });
 
   it("leaves an unset variable empty for local workers (the embedded emulator), and still reads .env", async () => {
@@ -191,6 +195,7 @@ describe("LiveTarget", () => {
     expect(saved[0]?.template?.env).toEqual([
       { key: "HF_TOKEN", value: "" },
       { key: "MODEL", value: "tiny" },
+      { key: "FLASH_LIVE", value: "1" },
     ]);
   });
 });

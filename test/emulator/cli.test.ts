@@ -50,7 +50,13 @@ test("flash emulator prints RUNPOD_API_URL, serves jobs, and stops its workers o
     url,
     "mutation($i: SaveTemplateInput) { saveTemplate(input: $i) { id } }",
     {
-      i: { name: "cli-tpl", imageName: "runpod/flash:test", containerDiskInGb: 5, volumeInGb: 0, env: [] },
+      i: {
+        name: "cli-tpl",
+        imageName: "runpod/flash:test",
+        containerDiskInGb: 5,
+        volumeInGb: 0,
+        env: [{ key: "FLASH_LIVE", value: "1" }],
+      },
     },
   );
   const { saveEndpoint } = await graphql(

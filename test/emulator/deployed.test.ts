@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import {
   alive,
   bundleFixture,
   call,
+  live,
   startEmulator,
   type TestEmulator,
   until,
@@ -50,6 +52,7 @@ beforeAll(async () => {
   mkdirSync(join(app, "resources"), { recursive: true });
   writeFileSync(join(app, "resources", "single.mjs"), qb.code);
   writeFileSync(join(app, "resources", "multi.mjs"), qb.code);
+  writeFileSync(join(app, "resources", "echoer.mjs"), qb.code);
   writeFileSync(join(app, "resources", "api.mjs"), lb.code);
   const manifest = {
     version: "1.0",
@@ -57,6 +60,7 @@ beforeAll(async () => {
     resources: {
       single: { resource_type: "LiveServerless", functions: ["add"], is_load_balanced: false },
       multi: { resource_type: "LiveServerless", functions: ["add", "echo"], is_load_balanced: false },
+      echoer: { resource_type: "LiveServerless", functions: ["echo"], is_load_balanced: false },
       api: {
         resource_type: "CpuLiveLoadBalancer",
         is_load_balanced: true,
@@ -109,7 +113,66 @@ describe("deployed queue endpoints", () => {
     const ep = addEndpoint(emu, { env: envFor("ghost") });
     const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input: {} });
     expect(r.json.status).toBe("FAILED");
-    expect(r.json.error).toContain("single, multi, api");
+    expect(r.json.error).toContain("single, multi, echoer, api");
+  });
+});
+
+describe("code sent in a job", () => {
+  /** A live-job envelope whose code, if it ran, would leave a file and answer with the worker's env. */
+  function hostileInput() {
+    const marker = join(dir, `ran-${Math.random().toString(36).slice(2)}`);
+    const code = `import { writeFileSync } from "node:fs";
+export function echo() { writeFileSync(${JSON.stringify(marker)}, "ran"); return { env: process.env }; }
+`;
+    const input = live(
+      { code, sha256: createHash("sha256").update(code).digest("hex"), file: "x.ts" },
+      "echo",
+      1,
+    );
+    return { marker, input };
+  }
+
+  test("a deployed one-function endpoint passes a __flash__ envelope to its function as data", async () => {
+    const ep = addEndpoint(emu, { env: envFor("echoer") });
+    const { marker, input } = hostileInput();
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input });
+    expect(r.json.status, r.text).toBe("COMPLETED");
+    expect(r.json.output.echoed).toEqual(input);
+    expect(r.json.output.env).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+    expect((await call(emu, "GET", `/v2/${ep.id}/health`)).status).toBe(200);
+  });
+
+  test("a deployed several-function endpoint does too, inside {function, input}", async () => {
+    const ep = addEndpoint(emu, { env: envFor("multi") });
+    const { marker, input } = hostileInput();
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input: { function: "echo", input } });
+    expect(r.json.status, r.text).toBe("COMPLETED");
+    expect(r.json.output.echoed).toEqual(input);
+    // The envelope at the top level is no function selector: refused, and nothing ran.
+    const top = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input });
+    expect(top.json.status).toBe("FAILED");
+    expect(top.json.error).toContain('\\"function\\"');
+    expect(existsSync(marker)).toBe(false);
+    expect((await call(emu, "GET", `/v2/${ep.id}/health`)).status).toBe(200);
+  });
+
+  test("a worker that is neither deployed nor live fails the job, saying why, and runs nothing", async () => {
+    const ep = addEndpoint(emu, { env: { FLASH_LIVE: "0" } });
+    const { marker, input } = hostileInput();
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input });
+    expect(r.json.status).toBe("FAILED");
+    expect(r.json.error).toContain("neither a deployed endpoint");
+    expect(existsSync(marker)).toBe(false);
+    expect((await call(emu, "GET", `/v2/${ep.id}/health`)).status).toBe(200);
+  });
+
+  test("a live endpoint still runs the code its jobs ship", async () => {
+    const ep = addEndpoint(emu);
+    const { marker, input } = hostileInput();
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input });
+    expect(r.json.status, r.text).toBe("COMPLETED");
+    expect(existsSync(marker)).toBe(true);
   });
 });
 

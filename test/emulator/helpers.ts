@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { createEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.ts";
 import type { EmulatedEndpoint } from "../../src/emulator/registry.ts";
+import { LIVE_MARKER } from "../../src/runtime/env.ts";
 import { liveJobInput } from "../../src/shared/schemas/flash-job.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -75,13 +76,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Test
 
 let counter = 0;
 
-/** Creates a template and an endpoint directly in the registry (what saveTemplate/saveEndpoint do). */
+/** The template env of a live endpoint, as `flash run` provisions it: its workers run shipped code. */
+export const LIVE_ENV = { [LIVE_MARKER.key]: LIVE_MARKER.value };
+
+/**
+ * Creates a template and an endpoint directly in the registry (what saveTemplate/saveEndpoint do).
+ * It is a live endpoint (`LIVE_ENV` added to `env`) unless `env` names a deployed resource
+ * (FLASH_RESOURCE_NAME), which is exactly what `flash deploy` gives its endpoints.
+ */
 export function addEndpoint(
   emu: Emulator,
   fields: Partial<EmulatedEndpoint> & { env?: Record<string, string> } = {},
 ): EmulatedEndpoint {
   const n = ++counter;
-  const { env = {}, ...rest } = fields;
+  const { env: given = {}, ...rest } = fields;
+  const env = given.FLASH_RESOURCE_NAME ? given : { ...LIVE_ENV, ...given };
   const template = emu.registry.saveTemplate({
     id: `tpl${n}${Date.now().toString(36)}`,
     name: `tpl-${n}`,

@@ -198,7 +198,8 @@ describe("scaling", () => {
     const first = await runsync(ep.id, "envVar", { name: "GREETING" });
     expect(first.output).toBe("hello");
     const template = emu.registry.templates.get(ep.templateId)!;
-    emu.registry.saveTemplate({ ...template, env: [{ key: "GREETING", value: "bonjour" }] });
+    const env = template.env.map((e) => (e.key === "GREETING" ? { ...e, value: "bonjour" } : e));
+    emu.registry.saveTemplate({ ...template, env });
     const second = await runsync(ep.id, "envVar", { name: "GREETING" });
     expect(second.output).toBe("bonjour");
     expect(second.workerId).not.toBe(first.workerId);

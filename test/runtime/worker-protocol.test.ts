@@ -85,6 +85,7 @@ test("take, done, ping: URLs, params, headers and bodies as RunPod's workers sen
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       FLASH_CACHE_DIR: cache,
+      FLASH_LIVE: "1",
       RUNPOD_WEBHOOK_GET_JOB: `${base}/job-take/$ID?gpu=test`,
       RUNPOD_WEBHOOK_POST_OUTPUT: `${base}/job-done/$RUNPOD_POD_ID/$ID?gpu=test`,
       RUNPOD_WEBHOOK_PING: `${base}/ping/$RUNPOD_POD_ID?gpu=test`,
