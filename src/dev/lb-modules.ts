@@ -4,11 +4,11 @@ import { pathToFileURL } from "node:url";
 import type { ScanResult } from "../scan/types.ts";
 import { getRemoteMeta } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
+import { isProcessAlive } from "../shared/process-alive.ts";
 import { bundleForDevServer } from "./bundle.ts";
 import { projectFrameOf } from "./error-location.ts";
 import { signatureSince, statSignature } from "./file-signature.ts";
 import type { LbHandlerFn } from "./http-app.ts";
-import { isProcessAlive } from "./process-alive.ts";
 
 /** Generations of dev bundles kept on disk: the current one and the one before (still in use by requests in flight). */
 const KEEP_GENERATIONS = 2;

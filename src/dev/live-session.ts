@@ -1,9 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { withFileLock } from "../shared/file-lock.ts";
 
 /** Re-exported for `flash undeploy --live`, which reads the same file. */
-export { isProcessAlive } from "./process-alive.ts";
+export { isProcessAlive } from "../shared/process-alive.ts";
 
 /** One live endpoint a dev session created. */
 export const LiveEndpointEntry = z.object({ id: z.string(), name: z.string() });
@@ -58,23 +60,37 @@ export async function readLiveSessions(
   return [];
 }
 
-/** Replaces the session list (written aside and renamed, so a crash never leaves half a file). */
+/**
+ * Replaces the session list (written aside and renamed, so a crash never leaves half a file). The
+ * temp name is unique per write: concurrent writers must never rename each other's file away.
+ */
 export async function writeLiveSessions(root: string, sessions: LiveSessionEntry[]): Promise<void> {
   const file = liveSessionPath(root);
   await mkdir(join(root, ".flash"), { recursive: true });
   const body: LiveSessionFile = { version: 1, sessions };
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
-  await rename(tmp, file);
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`);
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
 }
 
 /**
- * Applies `change` to the stored list of sessions (read, change, write), so concurrent sessions in
- * one project keep each other's entries.
+ * Applies `change` to the stored list of sessions (read, change, write) under the session file's
+ * lock, so concurrent writers (sessions of one project, first calls of one session) keep each
+ * other's entries.
  */
 export async function updateLiveSessions(
   root: string,
   change: (sessions: LiveSessionEntry[]) => LiveSessionEntry[],
 ): Promise<void> {
-  await writeLiveSessions(root, change(await readLiveSessions(root)));
+  await withFileLock(
+    `${liveSessionPath(root)}.lock`,
+    async () => writeLiveSessions(root, change(await readLiveSessions(root))),
+    // Each holder only reads and writes a small file: a holder that long is stuck, not busy.
+    { timeoutMs: 30_000, what: liveSessionPath(root) },
+  );
 }

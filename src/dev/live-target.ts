@@ -5,6 +5,7 @@ import type { QueueClient } from "../cloud/queue-client.ts";
 import { deployEnvironment } from "../deploy/env-values.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
+import { isProcessAlive } from "../shared/process-alive.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
 import type { ExecutionTarget, QbJob } from "./execution.ts";
 import { liveEndpointInput } from "./live-endpoint.ts";
@@ -14,7 +15,6 @@ import {
   readLiveSessions,
   updateLiveSessions,
 } from "./live-session.ts";
-import { isProcessAlive } from "./process-alive.ts";
 
 interface Provisioned {
   /** Hash of the endpoint input, to update the endpoint when the config changes on reload. */
@@ -136,14 +136,20 @@ export class LiveTarget implements ExecutionTarget {
         const saved = await this.options.controlPlane.saveEndpoint({ ...input, id: previous.id });
         return { id: saved.id, name: saved.name };
       }
-      const saved = await this.options.controlPlane.saveEndpoint(input);
-      const entry = { id: saved.id, name: saved.name };
-      this.created.push(entry);
+      // An earlier attempt that failed after creating the endpoint (its record could not be
+      // written) left it in `created`: it is updated, not created twice under one name.
+      const earlier = this.created.find((e) => e.name === input.name);
+      const entry = earlier
+        ? await this.options.controlPlane
+            .saveEndpoint({ ...input, id: earlier.id })
+            .then((saved) => ({ id: saved.id, name: saved.name }))
+        : await this.createEndpoint(input);
+      if (!this.created.some((e) => e.id === entry.id)) this.created.push(entry);
       await updateLiveSessions(this.options.root, (list) => [
         ...list.filter((s) => s.sessionId !== this.options.sessionId),
         this.sessionEntry(),
       ]);
-      this.options.log(`Provisioned live endpoint ${entry.name} (${entry.id}).`);
+      if (!earlier) this.options.log(`Provisioned live endpoint ${entry.name} (${entry.id}).`);
       return entry;
     })();
     // A failed provisioning is retried by the next call.
@@ -154,6 +160,30 @@ export class LiveTarget implements ExecutionTarget {
     });
     this.provisioned.set(resource.resourceName, { inputHash, endpoint });
     return endpoint;
+  }
+
+  /**
+   * Creates a live endpoint. The name is this session's own (`live-<name>-<session id>`), so an
+   * endpoint or template already under it was left by an earlier attempt of this session (an answer
+   * lost on the way, a failure between template and endpoint): the endpoint is taken over, a
+   * template alone is removed and the creation tried again, so a failure never blocks a retry.
+   */
+  private async createEndpoint(input: EndpointInput): Promise<LiveEndpointEntry> {
+    const cp = this.options.controlPlane;
+    try {
+      const saved = await cp.saveEndpoint(input);
+      return { id: saved.id, name: saved.name };
+    } catch (err) {
+      const [existing] = await cp.findEndpointsByName(input.name).catch(() => []);
+      if (existing) {
+        const saved = await cp.saveEndpoint({ ...input, id: existing.id });
+        return { id: saved.id, name: saved.name };
+      }
+      if (!(await cp.getTemplateByName(input.name).catch(() => undefined))) throw err;
+      await cp.deleteTemplate(input.name);
+      const saved = await cp.saveEndpoint(input);
+      return { id: saved.id, name: saved.name };
+    }
   }
 
   private sessionEntry(): LiveSessionEntry {

@@ -18,13 +18,29 @@ function fakeControlPlane() {
   const saved: EndpointInput[] = [];
   const deleted: string[] = [];
   let next = 0;
+  /** Set to make the next creation succeed on the account and its answer get lost. */
+  const faults = { loseNextAnswer: false };
   const cp = {
     urls: { graphql: GRAPHQL },
     async saveEndpoint(input: EndpointInput) {
       saved.push(input);
+      // As RunPod (and the emulator) do: a second inline template under one name is refused.
+      if (!input.id && [...endpoints.values()].includes(input.name)) {
+        throw new Error(`Template name must be unique: "${input.name}" is already used`);
+      }
       const id = input.id ?? `ep${++next}`;
       endpoints.set(id, input.name);
+      if (faults.loseNextAnswer) {
+        faults.loseNextAnswer = false;
+        throw new Error("socket hang up");
+      }
       return { id, name: input.name };
+    },
+    async findEndpointsByName(name: string) {
+      return [...endpoints].filter(([, n]) => n === name).map(([id]) => ({ id, name }));
+    },
+    async getTemplateByName() {
+      return undefined;
     },
     async deleteEndpoint(id: string) {
       deleted.push(id);
@@ -35,7 +51,7 @@ function fakeControlPlane() {
     },
     async deleteTemplate() {},
   };
-  return { cp: cp as unknown as ControlPlane, endpoints, saved, deleted };
+  return { cp: cp as unknown as ControlPlane, endpoints, saved, deleted, faults };
 }
 
 /** A queue client whose jobs complete at once with their input echoed. */
@@ -105,6 +121,56 @@ describe("LiveTarget", () => {
     expect(deleted).toEqual(["ep1"]);
     expect([...endpoints.keys()]).toEqual(["other"]);
     expect(await readLiveSessions(root)).toEqual([]);
+  });
+
+  it("three first calls to three resources at once all succeed, each provisioned once and all recorded", async () => {
+    const { cp, saved } = fakeControlPlane();
+    const t = target(cp);
+    await t.start();
+    const files = ["a_worker.ts", "b_worker.ts", "c_worker.ts"];
+    const calls = () =>
+      Promise.all(files.map((f) => t.run(job(resource(f, [{ name: "process" }])), undefined)));
+    expect(await calls()).toHaveLength(3);
+    expect(await calls()).toHaveLength(3);
+    expect(saved.map((s) => s.name).sort()).toEqual([
+      "live-a_worker-s1",
+      "live-b_worker-s1",
+      "live-c_worker-s1",
+    ]);
+    const [session] = await readLiveSessions(root);
+    expect(session?.endpoints.map((e) => e.name).sort()).toEqual(saved.map((s) => s.name).sort());
+    await t.close();
+  });
+
+  it("a provisioning whose session record failed is retried by the next call without a second endpoint", async () => {
+    const { cp, endpoints, saved } = fakeControlPlane();
+    const t = target(cp);
+    const r = resource("gpu_worker.ts", [{ name: "process" }]);
+    // `.flash` as a file: the endpoint is created, then its record cannot be written.
+    await writeFile(join(root, ".flash"), "");
+    await expect(t.run(job(r), undefined)).rejects.toThrow();
+    await rm(join(root, ".flash"));
+    await t.run(job(r), undefined);
+    expect(saved.map((s) => [s.id, s.name])).toEqual([
+      [undefined, "live-gpu_worker-s1"],
+      ["ep1", "live-gpu_worker-s1"],
+    ]);
+    expect([...endpoints.keys()]).toEqual(["ep1"]);
+    expect((await readLiveSessions(root))[0]?.endpoints).toEqual([{ id: "ep1", name: "live-gpu_worker-s1" }]);
+    await t.close();
+    expect(endpoints.size).toBe(0);
+  });
+
+  it("an endpoint created although its answer was lost is found by name and taken over", async () => {
+    const { cp, endpoints, faults } = fakeControlPlane();
+    const t = target(cp);
+    const r = resource("gpu_worker.ts", [{ name: "process" }]);
+    faults.loseNextAnswer = true;
+    await t.run(job(r), undefined);
+    expect([...endpoints.entries()]).toEqual([["ep1", "live-gpu_worker-s1"]]);
+    expect((await readLiveSessions(root))[0]?.endpoints).toEqual([{ id: "ep1", name: "live-gpu_worker-s1" }]);
+    await t.close();
+    expect(endpoints.size).toBe(0);
   });
 
   it("updates the endpoint in place when the resource's config changes on reload", async () => {
