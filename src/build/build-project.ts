@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { noFunctionsError, scanProject } from "../scan/index.ts";
 import type { ScanResult } from "../scan/types.ts";
+import { withFileLock } from "../shared/file-lock.ts";
 import type { Manifest } from "../shared/schemas/manifest.ts";
 import { ARTIFACT_PATH, type PackedArtifact, packArtifact } from "./artifact.ts";
 import { bundleResources, type ResourceBundle } from "./bundle-resources.ts";
@@ -9,6 +10,23 @@ import { createManifest, writeManifest } from "./manifest.ts";
 
 /** Staging folder of the artifact's contents, relative to the project root. */
 export const BUILD_DIR = ".flash/build";
+
+/** The lock that serialises builds and deploys of one project: they share `.flash/build`. */
+export const BUILD_LOCK = ".flash/build.lock";
+
+/**
+ * Runs `fn` (a build, or a build and its deploy) holding the project's {@link BUILD_LOCK}: a second
+ * `flash build` or `flash deploy` of the project waits for the first, as cargo waits on its build
+ * folder, rather than rewriting `.flash/build` under it or racing it to create the same endpoints.
+ * `onWait` is told the holder's pid once, before waiting.
+ */
+export function withBuildLock<T>(
+  root: string,
+  onWait: (pid: number) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return withFileLock(join(root, BUILD_LOCK), fn, { onWait: (holder) => onWait(holder.pid) });
+}
 
 /** Everything `flash build` produced. */
 export interface BuildResult {

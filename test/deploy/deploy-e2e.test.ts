@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type ControlPlane, connectControlPlane } from "../../src/cloud/control-plane.ts";
+import { acquireFileLock } from "../../src/shared/file-lock.ts";
 import { call, startEmulator, type TestEmulator, until } from "../emulator/helpers.ts";
 import { makeProject } from "../helpers/project.ts";
 import { type FlashRun, flash, start, stopAll } from "./helpers.ts";
@@ -282,6 +283,40 @@ export function double() { writeFileSync(${JSON.stringify(marker)}, "ran"); retu
 
     const third = await run(["deploy", "--env", "kill"]);
     expect(third.stdout).toContain("No changes: 2 endpoints already up to date in kill.");
+  });
+
+  test("two concurrent deploys of one project take turns: both end well, saying they waited, and no endpoint is doubled", async () => {
+    // The test holds the project's build lock first, so both deploys surely meet a holder.
+    const release = await acquireFileLock(join(dir, ".flash", "build.lock"));
+    const env = { RUNPOD_API_URL: emu.url, RUNPOD_API_KEY: KEY };
+    const runs = [0, 1].map(() => {
+      const child = start(["deploy", "--env", "twin"], { cwd: dir, env });
+      const r = { child, stdout: "", stderr: "" };
+      child.stdout!.on("data", (d) => {
+        r.stdout += d;
+      });
+      child.stderr!.on("data", (d) => {
+        r.stderr += d;
+      });
+      return { r, code: new Promise<number | null>((resolve) => child.once("close", resolve)) };
+    });
+    const waiting = `Another flash build or deploy (pid ${process.pid}) is using ${dir}/.flash; waiting for it to finish...`;
+    await until(() => runs.every(({ r }) => r.stdout.includes(waiting)));
+    expect(runs.every(({ r }) => !r.stdout.includes("Building"))).toBe(true);
+    await release();
+    const codes = await Promise.all(runs.map((x) => x.code));
+    for (const { r } of runs) outputs.push({ code: 0, stdout: r.stdout, stderr: r.stderr });
+    expect(codes, runs.map(({ r }) => r.stderr).join("\n")).toEqual([0, 0]);
+    const summaries = runs.map(({ r }) => r.stdout);
+    expect(summaries.filter((o) => o.includes("2 created"))).toHaveLength(1);
+    expect(
+      summaries.filter((o) => o.includes("No changes: 2 endpoints already up to date in twin.")),
+    ).toHaveLength(1);
+    const api = await endpointNamed("api_routes-twin");
+    await endpointNamed("compute-twin");
+    const r = await call(emu, "POST", `/lb/${api.id}/compute`, { n: 4 }, KEY);
+    expect(r.json.result).toMatchObject({ doubled: 8, by: "workers_compute" });
+    expect((await run(["undeploy", "--env", "twin", "--yes"])).code).toBe(0);
   });
 
   test("undeploy removes what deploy created and nothing else", async () => {

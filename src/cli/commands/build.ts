@@ -4,10 +4,20 @@ import { formatWarnings, table } from "../format.ts";
 
 /** `flash build [dir]`: manifest, one bundle per resource, `.flash/artifact.tar.gz`, and a size table. */
 export async function buildCommand(dir: string): Promise<void> {
-  const { buildProject } = await import("../../build/build-project.ts");
-  const result = await buildProject(resolve(dir));
+  const root = resolve(dir);
+  const { buildProject, withBuildLock } = await import("../../build/build-project.ts");
+  const result = await withBuildLock(
+    root,
+    (pid) => process.stdout.write(`${waitingLine(pid, root)}\n`),
+    () => buildProject(root),
+  );
   process.stderr.write(formatWarnings(result.scan.warnings));
   process.stdout.write(`${formatBuild(result)}\n`);
+}
+
+/** What `build` and `deploy` print while another build or deploy of the project holds its lock. */
+export function waitingLine(pid: number, root: string): string {
+  return `Another flash build or deploy (pid ${pid}) is using ${root}/.flash; waiting for it to finish...`;
 }
 
 /** The resource table and the paths written, as `build` and `deploy` print them. */

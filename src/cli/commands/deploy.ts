@@ -8,7 +8,7 @@ import { deployEnvironment } from "../../deploy/env-values.ts";
 import { checkEnvironmentName, DEFAULT_ENVIRONMENT } from "../../deploy/names.ts";
 import { FlashError } from "../../shared/errors.ts";
 import { formatWarnings, table } from "../format.ts";
-import { formatBuild } from "./build.ts";
+import { formatBuild, waitingLine } from "./build.ts";
 
 /**
  * `flash deploy [dir] [--env NAME]`: build, upload, and make one endpoint per resource match its
@@ -33,22 +33,28 @@ export async function deployCommand(dir: string, opts: { env?: string }): Promis
     `Deploying to ${controlPlane.isEmulator ? `the emulator at ${controlPlane.urls.emulatorOrigin}` : "RunPod"} (environment ${environment}, ${keyFrom})`,
   );
 
-  out(`Building ${root}...`);
-  const { buildProject } = await import("../../build/build-project.ts");
-  const build = await buildProject(root);
-  process.stderr.write(formatWarnings(build.scan.warnings));
-  out(formatBuild(build));
-  out("");
+  const { buildProject, withBuildLock } = await import("../../build/build-project.ts");
+  const result = await withBuildLock(
+    root,
+    (pid) => out(waitingLine(pid, root)),
+    async () => {
+      out(`Building ${root}...`);
+      const build = await buildProject(root);
+      process.stderr.write(formatWarnings(build.scan.warnings));
+      out(formatBuild(build));
+      out("");
 
-  const { deploy } = await import("../../deploy/deploy.ts");
-  const result = await deploy({
-    build,
-    controlPlane,
-    environment,
-    env,
-    apiKey: resolved?.apiKey,
-    progress: (line) => out(`  ${line}`),
-  });
+      const { deploy } = await import("../../deploy/deploy.ts");
+      return deploy({
+        build,
+        controlPlane,
+        environment,
+        env,
+        apiKey: resolved?.apiKey,
+        progress: (line) => out(`  ${line}`),
+      });
+    },
+  );
   out("");
   out(formatDeploy(result));
 }
