@@ -170,6 +170,9 @@ export function nonJsonBodyRefusal(
 ): Refusal | undefined {
   if (bodyLength === 0 || contentType === "application/json") return undefined;
   if (contentType !== undefined) {
+    // `application/json; charset=utf-8` without allocating; anything else is parsed below.
+    const next = contentType.charCodeAt(16);
+    if (contentType.startsWith("application/json") && (next === 59 || next === 32)) return undefined;
     const semi = contentType.indexOf(";");
     const type = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
     if (type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"))) {
