@@ -7,7 +7,7 @@ import {
   malformedPathRefusal,
   type RequestGuard,
 } from "../shared/request-guard.ts";
-import { SERVER_TIMEOUTS } from "../shared/server-timeouts.ts";
+import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import type { RequestListener } from "./http-app.ts";
 import { isDocsPath } from "./routes.ts";
 
@@ -35,19 +35,13 @@ export class HttpHost {
     docs: () => Promise<RequestListener>,
     options: {
       allowedHosts?: AllowedHosts;
-      timeouts?: { headersMs: number; requestMs: number; checkIntervalMs?: number };
+      timeouts?: ServerTimeouts;
     } = {},
   ) {
     this.listener = routes;
     this.docs = docs;
     this.allowedHosts = options.allowedHosts;
-    const timeouts = options.timeouts ?? SERVER_TIMEOUTS;
-    const serverOptions = {
-      requestTimeout: timeouts.requestMs,
-      headersTimeout: timeouts.headersMs,
-      connectionsCheckingInterval: timeouts.checkIntervalMs ?? SERVER_TIMEOUTS.checkIntervalMs,
-    };
-    this.server = createServer(serverOptions, (req, res) => {
+    this.server = createServer(timeoutServerOptions(options.timeouts), (req, res) => {
       const url = req.url ?? "/";
       const refused = this.guard(req) ?? malformedPathRefusal(pathOf(url));
       if (refused) {

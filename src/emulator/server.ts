@@ -14,7 +14,7 @@ import {
   nonJsonBodyRefusal,
 } from "../shared/request-guard.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
-import { SERVER_TIMEOUTS } from "../shared/server-timeouts.ts";
+import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
 import { requestKey, sendError, sendJson } from "./http-util.ts";
 import { JobStore } from "./jobs.ts";
@@ -47,7 +47,7 @@ export interface EmulatorOptions {
    */
   allowedHosts?: AllowedHosts;
   /** How long a client may take to send a request's headers and body (tests shorten it). */
-  timeouts?: { headersMs: number; requestMs: number; checkIntervalMs?: number };
+  timeouts?: ServerTimeouts;
   /** Receives log lines (worker output, scaling, warnings). Default: dropped. */
   log?: (line: string) => void;
   /** Worker runtime entry; default: `dist/runtime/worker.js` of this package. */
@@ -197,28 +197,20 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
 
   const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts });
-  const timeouts = options.timeouts ?? SERVER_TIMEOUTS;
-  // requestTimeout bounds receiving a request (headers and body), not answering it: long polls
-  // (20 s), runsync and status-sync waits (up to 300 s) and streamed LB answers are not cut by it.
-  const server = createServer(
-    {
-      requestTimeout: timeouts.requestMs,
-      headersTimeout: timeouts.headersMs,
-      connectionsCheckingInterval: timeouts.checkIntervalMs ?? SERVER_TIMEOUTS.checkIntervalMs,
-    },
-    (req, res) => {
-      const refused = guard(req);
-      if (refused) {
-        req.resume();
-        return sendError(res, refused.status, refused.message);
-      }
-      handle(req, res).catch((err: Error) => {
-        log(`emulator error on ${req.method} ${req.url}: ${err.stack ?? err.message}`);
-        if (!res.headersSent) sendError(res, 500, `emulator error: ${err.message}`);
-        else res.destroy();
-      });
-    },
-  );
+  // The timeouts bound receiving a request (headers and body), not answering it: long polls (20 s),
+  // runsync and status-sync waits (up to 300 s) and streamed LB answers are not cut by them.
+  const server = createServer(timeoutServerOptions(options.timeouts), (req, res) => {
+    const refused = guard(req);
+    if (refused) {
+      req.resume();
+      return sendError(res, refused.status, refused.message);
+    }
+    handle(req, res).catch((err: Error) => {
+      log(`emulator error on ${req.method} ${req.url}: ${err.stack ?? err.message}`);
+      if (!res.headersSent) sendError(res, 500, `emulator error: ${err.message}`);
+      else res.destroy();
+    });
+  });
   server.keepAliveTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {
