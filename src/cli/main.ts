@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { exitCodeOf, FlashError, isFlashError } from "../shared/errors.ts";
+import { ALLOWED_HOSTS_ENV } from "../shared/request-guard.ts";
 import { VERSION } from "../shared/version.ts";
 
 /**
@@ -85,6 +86,12 @@ program
       .default("8888"),
   )
   .addOption(new Option("--host <host>", "interface to bind").env("FLASH_HOST").default("127.0.0.1"))
+  .addOption(
+    new Option(
+      "--allowed-hosts <list>",
+      "host names to answer besides localhost and IP addresses (comma-separated; .example.com allows subdomains; all: no check)",
+    ).env(ALLOWED_HOSTS_ENV),
+  )
   .addOption(new Option("--local", "run QB functions on local workers (embedded emulator)").conflicts("live"))
   .addOption(new Option("--live", "run QB functions on RunPod (needs RUNPOD_API_KEY)").conflicts("local"))
   .option("--no-reload", "do not watch files")
@@ -100,6 +107,12 @@ program
   .option("--port <port>", "port to listen on", "8787")
   .option("--host <host>", "interface to bind", "127.0.0.1")
   .option("--api-key <key>", "accept only this API key (default: any non-empty key)")
+  .addOption(
+    new Option(
+      "--allowed-hosts <list>",
+      "host names to answer besides localhost and IP addresses (comma-separated; .example.com allows subdomains; all: no check)",
+    ).env(ALLOWED_HOSTS_ENV),
+  )
   .action(async (opts: Record<string, unknown>) => {
     const { emulatorCommand } = await import("./commands/emulator.ts");
     await emulatorCommand(opts);

@@ -209,7 +209,8 @@ export class QueueClient {
               url: `${this.baseUrl}/${encodeURIComponent(endpointId)}${path}`,
               method,
               apiKey: this.#apiKey,
-              headers: o.body === undefined ? undefined : { "content-type": "application/json" },
+              // Every body is JSON ("{}" when the route takes none), and says so.
+              headers: body === undefined ? undefined : { "content-type": "application/json" },
               body,
               idempotent: o.idempotent,
               signal: o.signal,

@@ -6,6 +6,7 @@ import { noFunctionsError } from "../scan/index.ts";
 import type { ScanResult } from "../scan/types.ts";
 import { setDispatcher } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
+import type { AllowedHosts } from "../shared/request-guard.ts";
 import { REGISTER_QB_MODULE } from "./bundle.ts";
 import { DevDispatcher } from "./dispatcher.ts";
 import { buildDocsApp } from "./docs-app.ts";
@@ -51,6 +52,8 @@ export interface DevServerOptions {
   /** Project folder. */
   root: string;
   host: string;
+  /** Host names answered besides localhost, IP addresses and `host` (`--allowed-hosts`), or `"all"`. */
+  allowedHosts?: AllowedHosts;
   /** Port asked for; the next free one is used when it is taken. 0 picks any. */
   port: number;
   /** Watch files and reload on change. */
@@ -221,6 +224,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       firstApp,
     ),
     currentDocs,
+    { allowedHosts: options.allowedHosts },
   );
   let port: number;
   try {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseQuery } from "node:querystring";
 import type { RequestContext } from "../sdk/remote.ts";
+import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { callLbHandler, type LbHandlerFn, lbBodyInput, parseJsonBody, pathOf } from "./lb-call.ts";
 import { answerQb, type QbCallDeps, qbBaseOf } from "./qb-call.ts";
 import { BODY_LIMITS, type DevRoute, type LbRoute, LIMIT_LABELS, type QbRoute } from "./routes.ts";
@@ -80,6 +81,11 @@ export function createFastPath(
     req.on("end", () => {
       if (size > route.limit) {
         send(res, 413, { error: `The body is too large (over ${route.label}).` });
+        return;
+      }
+      const notJson = nonJsonBodyRefusal(req.headers["content-type"], size);
+      if (notJson) {
+        send(res, notJson.status, { error: notJson.message });
         return;
       }
       const parsed = parseJsonBody(

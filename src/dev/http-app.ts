@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { RequestContext } from "../sdk/remote.ts";
 import { FlashError } from "../shared/errors.ts";
+import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { createFastPath } from "./fast-path.ts";
 import type { JobStore } from "./job-store.ts";
 import { callLbHandler, type LbHandlerFn, lbBodyInput, parseJsonBody, pathOf } from "./lb-call.ts";
@@ -158,12 +159,16 @@ function addLbRoute(app: FastifyInstance, route: LbRoute, deps: HttpAppDeps): vo
 }
 
 /**
- * One parser for every content type: the body must be JSON, whatever the header says (curl's
- * default form type included), so a wrong header never turns into a 415 the PRD does not mention.
+ * One parser for every content type, so that a body which is not JSON gets the same 415 (and an
+ * empty one the same 400) as on the fast path: a JSON type is required (request-guard.ts), which
+ * keeps a web page from posting here without a CORS preflight.
  */
 function installBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, (_request, body, done) => {
+  app.addContentTypeParser("*", { parseAs: "string" }, (request, body, done) => {
+    const notJson = nonJsonBodyRefusal(request.headers["content-type"], (body as string).length);
+    if (notJson)
+      return done(Object.assign(new Error(notJson.message), { statusCode: notJson.status }), undefined);
     const parsed = parseJsonBody(body as string);
     if (parsed.ok) done(null, parsed.value);
     else done(badRequest(parsed.error), undefined);

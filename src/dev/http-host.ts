@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlashError } from "../shared/errors.ts";
+import {
+  type AllowedHosts,
+  createRequestGuard,
+  malformedPathRefusal,
+  type RequestGuard,
+} from "../shared/request-guard.ts";
+import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import type { RequestListener } from "./http-app.ts";
 import { isDocsPath } from "./routes.ts";
 
@@ -15,16 +22,38 @@ export class HttpHost {
   readonly server: Server;
   private listener: RequestListener;
   private docs: () => Promise<RequestListener>;
+  private readonly allowedHosts: AllowedHosts | undefined;
+  /** Host and Origin check; set by {@link listen}, which knows the bound host. */
+  private guard: RequestGuard = () => undefined;
 
   /**
    * @param routes serves everything but the docs
    * @param docs the docs app (`/docs`, `/openapi.json`), built on first use
    */
-  constructor(routes: RequestListener, docs: () => Promise<RequestListener>) {
+  constructor(
+    routes: RequestListener,
+    docs: () => Promise<RequestListener>,
+    options: {
+      allowedHosts?: AllowedHosts;
+      timeouts?: ServerTimeouts;
+    } = {},
+  ) {
     this.listener = routes;
     this.docs = docs;
-    this.server = createServer((req, res) => {
+    this.allowedHosts = options.allowedHosts;
+    this.server = createServer(timeoutServerOptions(options.timeouts), (req, res) => {
       const url = req.url ?? "/";
+      const refused = this.guard(req) ?? malformedPathRefusal(pathOf(url));
+      if (refused) {
+        req.resume();
+        const body = JSON.stringify({ error: refused.message });
+        res.writeHead(refused.status, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": Buffer.byteLength(body),
+        });
+        res.end(body);
+        return;
+      }
       // Cheap first-character test before the regex, to keep the route path lean.
       const c = url.charCodeAt(1);
       if ((c === 100 || c === 111) && isDocsPath(pathOf(url))) this.serveDocs(req, res);
@@ -55,6 +84,7 @@ export class HttpHost {
    * @throws FlashError USAGE when no port in the range is free or the host cannot be bound
    */
   async listen(host: string, port: number): Promise<number> {
+    this.guard = createRequestGuard({ boundHost: host, allowedHosts: this.allowedHosts });
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
       const candidate = port === 0 ? 0 : port + attempt;
       try {

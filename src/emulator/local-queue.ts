@@ -33,6 +33,8 @@ export function createLocalQueue(serve: QueueServer): QueueTransport {
       method: r.method,
       path,
       authorization: r.apiKey ? `Bearer ${r.apiKey}`.trim() : undefined,
+      // The queue client sends JSON bodies only (what it sends over HTTP says so too).
+      contentType: "application/json",
       query: q < 0 ? undefined : new URLSearchParams(r.path.slice(q + 1)),
       readBody: (limit) =>
         Promise.resolve({

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { readBody } from "../shared/read-body.ts";
+import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import {
   isTerminal,
   RUN_PAYLOAD_LIMIT,
@@ -7,6 +8,7 @@ import {
   RUNSYNC_WAIT,
   RunRequest,
 } from "../shared/schemas/job.ts";
+import { secretMatches } from "../shared/secret-compare.ts";
 import { intParam, keyOf, parseJson } from "./http-util.ts";
 import { DEFAULT_EXECUTION_TIMEOUT_MS, type Job, type JobStore } from "./jobs.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
@@ -39,6 +41,8 @@ export interface QueueRequest {
   path: string;
   /** The `Authorization` header. */
   authorization: string | undefined;
+  /** The `Content-Type` header. */
+  contentType: string | undefined;
   query: URLSearchParams | undefined;
   /** Reads the body; `tooLarge` when it is over `limit` bytes. */
   readBody(limit: number): Promise<{ body: Buffer | string; tooLarge: boolean }>;
@@ -62,6 +66,7 @@ export function httpQueueRequest(
     method: req.method ?? "",
     path,
     authorization: req.headers.authorization,
+    contentType: req.headers["content-type"],
     query,
     readBody: (limit) => readBody(req, limit),
     discardBody: () => req.resume(),
@@ -109,7 +114,7 @@ export async function serveQueueApi(
   request: QueueRequest,
 ): Promise<QueueReply> {
   const key = keyOf(request.authorization, request.query);
-  if (key === undefined || (deps.apiKey !== undefined && key !== deps.apiKey)) {
+  if (key === undefined || (deps.apiKey !== undefined && !secretMatches(key, deps.apiKey))) {
     request.discardBody();
     return error(401, "Unauthorized: send an API key as Authorization: Bearer <key> or ?api_key=<key>");
   }
@@ -159,6 +164,8 @@ async function submit(c: Ctx, sync: boolean): Promise<QueueReply> {
       `request body exceeds the ${limit / 1024 / 1024} MB limit of /${sync ? "runsync" : "run"}`,
     );
   }
+  const notJson = nonJsonBodyRefusal(c.request.contentType, body.length);
+  if (notJson) return error(notJson.status, notJson.message);
   const parsed = parseJson(body);
   if (!parsed.ok) return error(400, 'request body must be JSON, e.g. {"input": {...}}');
   if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) {

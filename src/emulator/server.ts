@@ -7,6 +7,14 @@ import { fileURLToPath } from "node:url";
 import { FlashError } from "../shared/errors.ts";
 import type { QueueTransport } from "../shared/queue-transport.ts";
 import { readBody } from "../shared/read-body.ts";
+import {
+  type AllowedHosts,
+  createRequestGuard,
+  malformedPathRefusal,
+  nonJsonBodyRefusal,
+} from "../shared/request-guard.ts";
+import { secretMatches } from "../shared/secret-compare.ts";
+import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
 import { requestKey, sendError, sendJson } from "./http-util.ts";
 import { JobStore } from "./jobs.ts";
@@ -33,6 +41,13 @@ export interface EmulatorOptions {
   host?: string;
   /** Accept only this API key; by default any non-empty key is accepted (Bearer header or `api_key` query). */
   apiKey?: string;
+  /**
+   * Host names answered besides localhost, IP addresses and `host` (`--allowed-hosts`; a leading
+   * dot allows subdomains), or `"all"`. See request-guard.ts.
+   */
+  allowedHosts?: AllowedHosts;
+  /** How long a client may take to send a request's headers and body (tests shorten it). */
+  timeouts?: ServerTimeouts;
   /** Receives log lines (worker output, scaling, warnings). Default: dropped. */
   log?: (line: string) => void;
   /** Worker runtime entry; default: `dist/runtime/worker.js` of this package. */
@@ -110,7 +125,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 
   const authorized = (req: IncomingMessage, query: URLSearchParams | undefined): boolean => {
     const key = requestKey(req, query);
-    return key !== undefined && (options.apiKey === undefined || key === options.apiKey);
+    return key !== undefined && (options.apiKey === undefined || secretMatches(key, options.apiKey));
   };
 
   const queueDeps = { registry, store, supervisor, apiKey: options.apiKey };
@@ -121,6 +136,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const raw = req.url ?? "/";
     const q = raw.indexOf("?");
     const path = q < 0 ? raw : raw.slice(0, q);
+    const malformed = malformedPathRefusal(path);
+    if (malformed) {
+      req.resume();
+      return sendError(res, malformed.status, malformed.message);
+    }
     const parts = path.split("/").filter(Boolean);
 
     if (parts[0] === "v2" && parts.length >= 3) {
@@ -159,6 +179,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (path === "/graphql") {
       const { body, tooLarge } = await readBody(req, GRAPHQL_LIMIT);
       if (tooLarge) return sendJson(res, 413, { errors: [{ message: "request body too large" }] });
+      const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length);
+      if (notJson) return sendJson(res, notJson.status, { errors: [{ message: notJson.message }] });
       return graphql(req, res, body);
     }
     if (await artifacts(req, res)) return;
@@ -174,17 +196,22 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     sendError(res, 404, `no such route: ${path}`);
   };
 
-  const server = createServer((req, res) => {
+  const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts });
+  // The timeouts bound receiving a request (headers and body), not answering it: long polls (20 s),
+  // runsync and status-sync waits (up to 300 s) and streamed LB answers are not cut by them.
+  const server = createServer(timeoutServerOptions(options.timeouts), (req, res) => {
+    const refused = guard(req);
+    if (refused) {
+      req.resume();
+      return sendError(res, refused.status, refused.message);
+    }
     handle(req, res).catch((err: Error) => {
       log(`emulator error on ${req.method} ${req.url}: ${err.stack ?? err.message}`);
       if (!res.headersSent) sendError(res, 500, `emulator error: ${err.message}`);
       else res.destroy();
     });
   });
-  // Long polls hold requests for up to 20 s and runsync for up to 5 min: no server-side request timeout.
-  server.requestTimeout = 0;
   server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>

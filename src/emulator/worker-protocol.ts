@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readBody } from "../shared/read-body.ts";
+import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
+import { secretMatches } from "../shared/secret-compare.ts";
 import { parseJson, sendError, sendJson } from "./http-util.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import type { Registry } from "./registry.ts";
@@ -51,7 +53,7 @@ export function handleWorkerProtocol(
   if (!ROUTES.has(action)) return false;
   const auth = req.headers.authorization ?? "";
   const key = auth.startsWith("Bearer ") ? auth.slice(7) : auth;
-  if (key !== deps.workerKey) {
+  if (!secretMatches(key, deps.workerKey)) {
     sendError(res, 401, "worker protocol: wrong or missing worker key (RUNPOD_AI_API_KEY)");
     return true;
   }
@@ -111,6 +113,9 @@ export function handleWorkerProtocol(
           if (tooLarge) return sendError(res, 413, "result body too large");
           const job = store.get(endpointId, jobId);
           if (!job) return sendError(res, 404, `job ${jobId} not found`);
+          // RunPod's Python worker posts its JSON results as form-urlencoded (research 3.2).
+          const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length, { alsoForm: true });
+          if (notJson) return sendError(res, notJson.status, `${action}: ${notJson.message}`);
           const parsed = parseJson(body);
           if (!parsed.ok) return sendError(res, 400, `${action}: body is not JSON`);
           if (action === "job-stream") return stream(store, job, workerId, parsed.value, res);

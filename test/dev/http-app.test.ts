@@ -6,6 +6,7 @@ import { HttpHost } from "../../src/dev/http-host.ts";
 import { JobStore } from "../../src/dev/job-store.ts";
 import { type DevRoute, devRoutesOf } from "../../src/dev/routes.ts";
 import { FlashError } from "../../src/shared/errors.ts";
+import { rawRequest, stalledRequest } from "../helpers/raw-http.ts";
 import { resource, scanOf } from "./fake-scan.ts";
 
 describe("the dev server's HTTP app", () => {
@@ -89,7 +90,6 @@ describe("the dev server's HTTP app", () => {
       ["/gpu_worker/run_sync", '"text"'],
       ["/gpu_worker/run_sync", "null"],
       ["/gpu_worker/run_sync", ""],
-      ["/gpu_worker/run_sync", "hello", "text/plain"],
       ["/gpu_worker/run_sync", '{"__proto__": {"x": 1}}'],
       ["/api/routes/items", "[1]"],
       ["/api/routes/items", "nope"],
@@ -208,7 +208,11 @@ describe("the dev server's HTTP app", () => {
       }
       // A job run over node:http is visible at /status/{id} of its base only.
       const done = (await (
-        await fetch(`${base}/gpu_worker/run_sync`, { method: "POST", body: '{"input": 7}' })
+        await fetch(`${base}/gpu_worker/run_sync`, {
+          method: "POST",
+          body: '{"input": 7}',
+          headers: { "content-type": "application/json" },
+        })
       ).json()) as { id: string; output: unknown };
       const status = await fetch(`${base}/gpu_worker/status/${done.id}`);
       expect(await status.json()).toEqual({ id: done.id, status: "COMPLETED", output: done.output });
@@ -256,5 +260,144 @@ describe("the dev server's HTTP app", () => {
     } finally {
       await host.close();
     }
+  });
+
+  describe("requests from web pages and broken clients", () => {
+    let host: HttpHost;
+    let base: string;
+    let port: number;
+    beforeAll(async () => {
+      host = new HttpHost(listener, () => buildDocsApp(routes), { allowedHosts: ["dev.test"] });
+      port = await host.listen("127.0.0.1", 0);
+      base = `http://127.0.0.1:${port}`;
+    });
+    afterAll(async () => {
+      await host.close();
+    });
+    const JSON_TYPE = { "content-type": "application/json" };
+    const stillAnswers = async () => {
+      expect(await rawRequest(base, "GET", "/ping", {})).toEqual({
+        status: 200,
+        json: { status: "healthy" },
+      });
+    };
+
+    it("refuses a Host that is not local (DNS rebinding) with 403; --allowed-hosts names get in", async () => {
+      seen.length = 0;
+      const evil = await rawRequest(
+        base,
+        "POST",
+        "/gpu_worker/run_sync",
+        { ...JSON_TYPE, host: `evil.example:${port}` },
+        '{"input": 1}',
+      );
+      expect(evil.status).toBe(403);
+      expect(evil.json.error).toContain(`Host "evil.example:${port}" is not allowed`);
+      expect(evil.json.error).toContain("--allowed-hosts evil.example");
+      expect((await rawRequest(base, "GET", "/docs/", { host: "evil.example" })).status).toBe(403);
+      expect(seen).toEqual([]);
+      for (const name of [`localhost:${port}`, `dev.test:${port}`, `[::1]:${port}`]) {
+        const ok = await rawRequest(
+          base,
+          "POST",
+          "/gpu_worker/run_sync",
+          { ...JSON_TYPE, host: name },
+          '{"input": 2}',
+        );
+        expect(ok.status, name).toBe(200);
+      }
+      await stillAnswers();
+    });
+
+    it("refuses cross-origin browser requests; same-origin calls and navigations to /docs work", async () => {
+      seen.length = 0;
+      for (const origin of ["http://evil.example", "null", `http://localhost:${port + 1}`]) {
+        const r = await rawRequest(
+          base,
+          "POST",
+          "/api/routes/items",
+          { ...JSON_TYPE, host: `localhost:${port}`, origin },
+          '{"name": "x"}',
+        );
+        expect(r.status, origin).toBe(403);
+        expect(r.json.error).toContain("Cross-origin request refused");
+      }
+      const img = await rawRequest(base, "GET", "/api/routes/items/1", {
+        "sec-fetch-site": "cross-site",
+        "sec-fetch-mode": "no-cors",
+      });
+      expect(img.status).toBe(403);
+      expect(img.json.error).toContain("Cross-site request refused");
+      expect(seen).toEqual([]);
+      const own = await rawRequest(
+        base,
+        "POST",
+        "/api/routes/items",
+        { ...JSON_TYPE, host: `localhost:${port}`, origin: `http://localhost:${port}` },
+        '{"name": "y"}',
+      );
+      expect(own.status).toBe(200);
+      const nav = await rawRequest(base, "GET", "/docs/", {
+        "sec-fetch-site": "cross-site",
+        "sec-fetch-mode": "navigate",
+      });
+      expect(nav.status).toBe(200);
+      await stillAnswers();
+    });
+
+    it("answers 415 to a body that is not sent as JSON, on fast and Fastify routes", async () => {
+      seen.length = 0;
+      for (const [path, type] of [
+        ["/gpu_worker/run_sync", "text/plain"],
+        ["/gpu_worker/run", "application/x-www-form-urlencoded"],
+        ["/api/routes/items", "text/plain;charset=UTF-8"],
+      ] as const) {
+        const r = await rawRequest(base, "POST", path, { "content-type": type }, '{"input": 1}');
+        expect(r.status, path).toBe(415);
+        expect(r.json.error).toContain(`Content-Type: application/json (got ${JSON.stringify(type)})`);
+      }
+      const none = await rawRequest(base, "POST", "/gpu_worker/run_sync", {}, '{"input": 1}');
+      expect(none.status).toBe(415);
+      expect(none.json.error).toContain("(none was sent)");
+      const viaFastify = await app.inject({
+        method: "POST",
+        url: "/api/routes/items",
+        payload: "{}",
+        headers: { "content-type": "text/plain" },
+      });
+      expect(viaFastify.statusCode).toBe(415);
+      expect(seen).toEqual([]);
+      const vnd = await rawRequest(
+        base,
+        "POST",
+        "/gpu_worker/run_sync",
+        { "content-type": "application/vnd.api+json; charset=utf-8" },
+        '{"input": 3}',
+      );
+      expect(vnd.status).toBe(200);
+      await stillAnswers();
+    });
+
+    it("answers 400 to a malformed percent-encoding", async () => {
+      for (const path of ["/api/routes/items/%ZZ", "/%ZZ", "/gpu_worker/status/%E0%A4%A"]) {
+        const r = await rawRequest(base, "GET", path, {});
+        expect(r.status, path).toBe(400);
+        expect(r.json).toEqual({ error: `malformed percent-encoding in the path: ${path}` });
+      }
+      await stillAnswers();
+    });
+
+    it("answers 408 to a body that stops arriving", async () => {
+      const slow = new HttpHost(listener, () => buildDocsApp(routes), {
+        timeouts: { headersMs: 1000, requestMs: 1000, checkIntervalMs: 100 },
+      });
+      const slowPort = await slow.listen("127.0.0.1", 0);
+      try {
+        expect(await stalledRequest(slowPort, "/gpu_worker/run_sync")).toMatch(/^HTTP\/1\.1 408/);
+        expect((await rawRequest(`http://127.0.0.1:${slowPort}`, "GET", "/ping", {})).status).toBe(200);
+      } finally {
+        await slow.close();
+      }
+    });
   });
 });

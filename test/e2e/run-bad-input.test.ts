@@ -35,7 +35,7 @@ describe("flash run refuses bad input and keeps serving", () => {
       path: "/gpu_worker/run_sync",
       body: "hello",
       type: "text/plain",
-      status: 400,
+      status: 415,
     },
     {
       name: "__proto__ key",

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, expect, test } from "vitest";
 import { callEndpoint } from "../../src/cloud/queue-call.ts";
 import { QueueClient } from "../../src/cloud/queue-client.ts";
+import { rawRequest } from "../helpers/raw-http.ts";
 import { alive, bundleFixture, live } from "./helpers.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -103,4 +104,46 @@ test("flash emulator --port rejects a bad value", async () => {
   const code = await new Promise<number | null>((resolve) => child!.once("exit", resolve));
   expect(code).toBe(2);
   expect(err).toContain("--port");
+});
+
+test("flash emulator --allowed-hosts answers the named host, still refuses others, and rejects a URL", async () => {
+  child = spawn(
+    process.execPath,
+    ["bin/flash.js", "emulator", "--port", "0", "--allowed-hosts", "emu.test"],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout!.on("data", (c) => {
+    out += c;
+  });
+  child.stderr!.resume();
+  const url = await new Promise<string>((resolve, reject) => {
+    child!.stdout!.on("data", () => {
+      const m = /export RUNPOD_API_URL=(\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child!.once("exit", (code) => reject(new Error(`flash emulator exited with ${code}: ${out}`)));
+  });
+  const named = await rawRequest(url, "GET", "/", { host: "emu.test:8787" });
+  expect(named.status).toBe(200);
+  expect(named.json.name).toBe("flash emulator");
+  const other = await rawRequest(url, "GET", "/", { host: "evil.example" });
+  expect(other.status).toBe(403);
+  expect(other.json.error).toContain("--allowed-hosts evil.example");
+  expect((await rawRequest(url, "GET", "/", {})).status).toBe(200);
+
+  const bad = spawn(process.execPath, ["bin/flash.js", "emulator", "--allowed-hosts", "http://emu.test:80"], {
+    cwd: root,
+    stdio: "pipe",
+  });
+  let err = "";
+  bad.stderr!.on("data", (c) => {
+    err += c;
+  });
+  const code = await new Promise<number | null>((resolve) => bad.once("exit", resolve));
+  expect(code).toBe(2);
+  expect(err).toContain('--allowed-hosts: "http://emu.test:80" is not a host name');
 });

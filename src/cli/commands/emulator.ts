@@ -1,7 +1,8 @@
 import { FlashError } from "../../shared/errors.ts";
+import { parseAllowedHosts } from "../../shared/request-guard.ts";
 
 /**
- * `flash emulator [--port 8787] [--host 127.0.0.1] [--api-key KEY]`: runs the RunPod emulator in the
+ * `flash emulator [--port 8787] [--host 127.0.0.1] [--api-key KEY] [--allowed-hosts LIST]`: runs the RunPod emulator in the
  * foreground, prints its URL and the line that points the SDK and CLI at it, and stays up until
  * Ctrl+C or SIGTERM, then stops every worker process and exits 0.
  */
@@ -15,11 +16,15 @@ export async function emulatorCommand(opts: Record<string, unknown>): Promise<vo
   }
   const host = typeof opts.host === "string" && opts.host ? opts.host : "127.0.0.1";
   const apiKey = typeof opts.apiKey === "string" && opts.apiKey ? opts.apiKey : undefined;
+  const allowedHosts = parseAllowedHosts(
+    typeof opts.allowedHosts === "string" ? opts.allowedHosts : undefined,
+  );
   const { createEmulator } = await import("../../emulator/index.ts");
   const emulator = await createEmulator({
     port,
     host,
     apiKey,
+    allowedHosts,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(

@@ -3,11 +3,13 @@ import { join, resolve } from "node:path";
 import { type DevServer, startDevServer } from "../../dev/dev-server.ts";
 import type { TargetMode } from "../../dev/targets.ts";
 import { FlashError } from "../../shared/errors.ts";
+import { parseAllowedHosts } from "../../shared/request-guard.ts";
 
 /** Options of `flash run` as commander hands them over. */
 interface RunOptions {
   port?: string;
   host?: string;
+  allowedHosts?: string;
   local?: boolean;
   live?: boolean;
   reload?: boolean;
@@ -27,6 +29,7 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
       `--port must be a port number (0–65535), got ${JSON.stringify(opts.port)}.`,
     );
   }
+  const allowedHosts = parseAllowedHosts(opts.allowedHosts);
   // Like RunPod's other tools, a project's .env is read (existing variables win), so RUNPOD_API_KEY
   // can live there; its values reach endpoints only where a config's `env` names them.
   const envFile = join(root, ".env");
@@ -71,6 +74,7 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
   server = await startDevServer({
     root,
     host: opts.host ?? "127.0.0.1",
+    allowedHosts,
     port,
     reload: opts.reload !== false,
     scan: scanProject,

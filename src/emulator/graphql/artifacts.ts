@@ -1,10 +1,10 @@
-import { timingSafeEqual } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { secretMatches } from "../../shared/secret-compare.ts";
 import type { Registry } from "../registry.ts";
 import { type ArtifactSlot, flashStoreOf } from "./flash-store.ts";
 
@@ -30,7 +30,10 @@ export type ArtifactHandler = (req: IncomingMessage, res: ServerResponse, body?:
 export function createUploadHandler(registry: Registry): ArtifactHandler {
   const store = flashStoreOf(registry);
   return async (req, res, body) => {
-    const url = new URL(req.url ?? "/", "http://emulator");
+    const raw = req.url ?? "/";
+    // Only these prefixes are parsed: `new URL` throws on other paths (`//` reads as a host).
+    if (!raw.startsWith(ARTIFACT_ROUTES.upload) && !raw.startsWith(ARTIFACT_ROUTES.download)) return false;
+    const url = new URL(raw, "http://emulator");
     const isUpload = url.pathname.startsWith(ARTIFACT_ROUTES.upload);
     const isDownload = url.pathname.startsWith(ARTIFACT_ROUTES.download);
     if (!isUpload && !isDownload) return false;
@@ -118,10 +121,7 @@ async function receive(
 const DRAIN_SLACK_BYTES = 16 * 1024 * 1024;
 
 function tokenMatches(slot: ArtifactSlot, token: string | null): boolean {
-  if (!token) return false;
-  const a = Buffer.from(token);
-  const b = Buffer.from(slot.token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return secretMatches(token, slot.token);
 }
 
 /** An S3-style XML error, as a presigned-URL client would see from RunPod's object storage. */

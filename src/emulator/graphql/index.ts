@@ -1,12 +1,13 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { buildSchema, type GraphQLSchema, graphql } from "graphql";
+import { buildSchema, type GraphQLResolveInfo, type GraphQLSchema, graphql } from "graphql";
+import { secretMatches } from "../../shared/secret-compare.ts";
 import type { Registry } from "../registry.ts";
 import type { ResolverContext } from "./context.ts";
 import { EMULATOR_USER_ID } from "./context.ts";
 import * as endpoints from "./endpoint-resolvers.ts";
 import * as flash from "./flash-resolvers.ts";
 import { flashStoreOf } from "./flash-store.ts";
+import { checkInputBounds } from "./input-bounds.ts";
 import { typeDefs } from "./schema.ts";
 import * as volumes from "./volume-resolvers.ts";
 
@@ -67,7 +68,7 @@ export function createGraphqlHandler(registry: Registry, options: GraphqlHandler
       if (isNew) options.onWarning?.(message);
     },
   };
-  const rootValue = createRootValue(context);
+  const rootValue = withInputBounds(createRootValue(context));
 
   return async (req, res, body) => {
     if (!authorized(req, options.apiKey)) {
@@ -169,6 +170,24 @@ function createRootValue(ctx: ResolverContext): Record<string, (args: never) => 
   };
 }
 
+/**
+ * The root fields with their arguments checked against {@link checkInputBounds} first (graphql-js's
+ * default resolver calls a root value's function with args, context and info).
+ */
+function withInputBounds(
+  root: Record<string, (args: never) => unknown>,
+): Record<string, (args: never, context: unknown, info: GraphQLResolveInfo) => unknown> {
+  return Object.fromEntries(
+    Object.entries(root).map(([name, fn]) => [
+      name,
+      (args: never, _context: unknown, info: GraphQLResolveInfo) => {
+        checkInputBounds(args as Record<string, unknown>, info);
+        return fn(args);
+      },
+    ]),
+  );
+}
+
 /** Bearer header or `api_key` query parameter (RunPod accepts both). */
 function authorized(req: IncomingMessage, expected: string | undefined): boolean {
   const header = req.headers.authorization;
@@ -176,10 +195,7 @@ function authorized(req: IncomingMessage, expected: string | undefined): boolean
   const fromQuery = new URL(req.url ?? "/", "http://emulator").searchParams.get("api_key")?.trim();
   const key = fromHeader || fromQuery;
   if (!key) return false;
-  if (expected === undefined) return true;
-  const a = Buffer.from(key);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return expected === undefined || secretMatches(key, expected);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
