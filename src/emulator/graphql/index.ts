@@ -1,5 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { buildSchema, type GraphQLResolveInfo, type GraphQLSchema, graphql } from "graphql";
+import {
+  buildSchema,
+  type DocumentNode,
+  execute,
+  GraphQLError,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  parse,
+  validate,
+} from "graphql";
 import { secretMatches } from "../../shared/secret-compare.ts";
 import type { Registry } from "../registry.ts";
 import type { ResolverContext } from "./context.ts";
@@ -8,6 +17,7 @@ import * as endpoints from "./endpoint-resolvers.ts";
 import * as flash from "./flash-resolvers.ts";
 import { flashStoreOf } from "./flash-store.ts";
 import { checkInputBounds } from "./input-bounds.ts";
+import { checkDocumentText, checkSelections, GRAPHQL_LIMITS } from "./limits.ts";
 import { typeDefs } from "./schema.ts";
 import * as volumes from "./volume-resolvers.ts";
 
@@ -15,7 +25,7 @@ import * as volumes from "./volume-resolvers.ts";
  * The emulator's control plane: RunPod's GraphQL API (`POST /graphql`) over the in-memory registry,
  * executed by graphql-js against a real schema. Errors come back as RunPod sends them: HTTP 200 with
  * `errors: [{ message, path }]` for a failed operation, 400 for a document that does not parse or
- * validate, 401 for a missing or wrong API key.
+ * validate or is over a size limit (limits.ts), 401 for a missing or wrong API key.
  */
 
 export { ARTIFACT_ROUTES, type ArtifactHandler, createUploadHandler } from "./artifacts.ts";
@@ -94,17 +104,33 @@ export function createGraphqlHandler(registry: Registry, options: GraphqlHandler
       request.variables && typeof request.variables === "object"
         ? (request.variables as Record<string, unknown>)
         : undefined;
-    const result = await graphql({
+    const refused = (error: GraphQLError) => send(res, 400, { errors: [error.toJSON()] });
+    // Measured before parsing, the parsed document before validating: both are loops that never
+    // recurse, so no request can make the parser or a validation rule overflow the stack or stall.
+    const tooBig = checkDocumentText(request.query);
+    if (tooBig) return refused(tooBig);
+    let document: DocumentNode;
+    try {
+      document = parse(request.query, { maxTokens: GRAPHQL_LIMITS.tokens });
+    } catch (err) {
+      if (err instanceof GraphQLError) return refused(err);
+      throw err;
+    }
+    const tooMany = checkSelections(document);
+    if (tooMany) return refused(tooMany);
+    const invalid = validate(schema, document);
+    // A document that does not validate is a client bug, reported as 400 (as RunPod does).
+    if (invalid.length > 0) return send(res, 400, { errors: invalid.map((e) => e.toJSON()) });
+    const result = await execute({
       schema,
-      source: request.query,
+      document,
       rootValue,
       contextValue: context,
       variableValues: variables,
       operationName: typeof request.operationName === "string" ? request.operationName : undefined,
     });
-    // No `data` key means the document failed to parse or validate: a client bug, reported as 400.
-    const status = "data" in result ? 200 : 400;
-    send(res, status, {
+    // No `data` key: the variables or operation name do not fit the document, a client bug too.
+    send(res, "data" in result ? 200 : 400, {
       ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}),
       ...("data" in result ? { data: result.data } : {}),
     });
