@@ -4,6 +4,7 @@ import { EventEmitter } from "node:events";
 import { get as httpGet } from "node:http";
 import { createServer } from "node:net";
 import type { Job, JobStore } from "./jobs.ts";
+import { forwardLines } from "./log-lines.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
 
 /**
@@ -548,20 +549,6 @@ function killGroup(proc: ChildProcess | undefined, signal: NodeJS.Signals): void
       // already gone
     }
   }
-}
-
-function forwardLines(stream: NodeJS.ReadableStream | null, emit: (line: string) => void): void {
-  if (!stream) return;
-  let rest = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    const lines = (rest + chunk).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) emit(line);
-  });
-  stream.on("end", () => {
-    if (rest) emit(rest);
-  });
 }
 
 function freePort(): Promise<number> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { callEndpoint } from "../../src/cloud/queue-call.ts";
 import { QueueClient } from "../../src/cloud/queue-client.ts";
+import { cutNotice, MAX_LOG_LINE } from "../../src/emulator/log-lines.ts";
 import {
   addEndpoint,
   alive,
@@ -137,6 +138,18 @@ describe("output", () => {
     expect(line).toContain(`[${ep.name} ${r.workerId}]`);
     await until(() => emu.logs.some((l) => l.endsWith("] hello from the function")));
   });
+
+  test("64 MB printed without a newline: the log keeps its first 64 KB, the next line follows, the emulator still serves", async () => {
+    const ep = addEndpoint(emu);
+    const r = await runsync(ep.id, "floods", { mb: 64, after: "the line after the flood" });
+    expect(r.output).toBe("flooded");
+    await until(() => emu.logs.some((l) => l.endsWith(" the line after the flood")));
+    // Lengths and booleans, not the line: a failure must not print 64 MB.
+    const long = emu.logs.find((l) => l.includes("xxxxxxxx")) ?? "";
+    expect(long.length).toBeLessThan(MAX_LOG_LINE + 200);
+    expect(long.endsWith(`${"x".repeat(1000)}${cutNotice(64 * 1024 * 1024 - MAX_LOG_LINE)}`)).toBe(true);
+    expect((await runsync(ep.id, "add", { a: 1, b: 1 })).output).toBe(2);
+  }, 120_000);
 });
 
 describe("scaling", () => {
