@@ -96,7 +96,6 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     registry,
     origin: workerOrigin,
     workerKey,
-    apiKey: options.apiKey ?? "flash-emulator",
     workerEntry,
     cacheDir: options.cacheDir ?? (process.env.FLASH_CACHE_DIR || undefined),
     artifactPathFor: (endpoint) => flashStoreOf(registry).artifactPathForEndpoint(endpoint),

@@ -52,8 +52,6 @@ export interface SupervisorOptions {
   origin: () => string;
   /** Secret the workers send as RUNPOD_AI_API_KEY on the worker protocol. */
   workerKey: string;
-  /** API key handed to workers as RUNPOD_API_KEY (for calls they make to other endpoints). */
-  apiKey: string;
   /** `dist/runtime/worker.js`. */
   workerEntry: string;
   /** FLASH_CACHE_DIR of the workers; unset: the runtime's default. */
@@ -386,7 +384,9 @@ export class Supervisor {
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASSTHROUGH.test(k)) env[k] = v;
     Object.assign(
       env,
-      { RUNPOD_API_KEY: this.o.apiKey, RUNPOD_PING_INTERVAL: "10000" },
+      // No RUNPOD_API_KEY of the emulator's: as on RunPod, a worker has one only where its template's
+      // env sets it (flash deploy does, for resources that call other endpoints).
+      { RUNPOD_PING_INTERVAL: "10000" },
       this.o.registry.envOf(endpoint),
       {
         RUNPOD_WEBHOOK_GET_JOB: `${base}/job-take/$ID?gpu=emulator`,

@@ -152,6 +152,35 @@ describe("output", () => {
   }, 120_000);
 });
 
+describe("the account key", () => {
+  test("a worker has no RUNPOD_API_KEY unless its template's env sets one, as on RunPod", async () => {
+    const bare = addEndpoint(emu);
+    expect((await runsync(bare.id, "envVar", { name: "RUNPOD_API_KEY" })).output).toBeNull();
+    const keyed = addEndpoint(emu, { env: { RUNPOD_API_KEY: "key-from-the-template" } });
+    expect((await runsync(keyed.id, "envVar", { name: "RUNPOD_API_KEY" })).output).toBe(
+      "key-from-the-template",
+    );
+  });
+
+  test("an emulator started with --api-key does not hand that key to its workers", async () => {
+    const strict = await startEmulator({ apiKey: "the-account-key" });
+    try {
+      const ep = addEndpoint(strict);
+      const r = await call(
+        strict,
+        "POST",
+        `/v2/${ep.id}/runsync`,
+        { input: live(bundle, "envVar", { name: "RUNPOD_API_KEY" }) },
+        "the-account-key",
+      );
+      for (const pid of strict.supervisor.pids()) seenPids.add(pid);
+      expect(r.json).toMatchObject({ status: "COMPLETED", output: null });
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe("scaling", () => {
   test("two concurrent jobs on workersMax 2 run in parallel", async () => {
     const ep = addEndpoint(emu, { workersMax: 2 });
