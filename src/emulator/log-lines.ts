@@ -41,13 +41,16 @@ export class LineSplitter {
   }
 
   private keep(chunk: string, from: number, to: number): void {
-    const room = this.max - this.kept;
-    const take = Math.min(room, to - from);
+    // Once a line is cut, nothing more of it is kept.
+    const room = this.cut > 0 ? 0 : this.max - this.kept;
+    let take = Math.max(0, Math.min(room, to - from));
+    // Never keep half of a surrogate pair: the cut line stays valid UTF-16.
+    if (take > 0 && take < to - from && isHighSurrogate(chunk.charCodeAt(from + take - 1))) take--;
     if (take > 0) {
       this.parts.push(chunk.slice(from, from + take));
       this.kept += take;
     }
-    this.cut += to - from - Math.max(0, take);
+    this.cut += to - from - take;
   }
 
   private flush(): void {
@@ -58,6 +61,10 @@ export class LineSplitter {
     this.cut = 0;
     this.emit(cut > 0 ? `${line}${cutNotice(cut)}` : line);
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** Emits each line of `stream` (utf8) as it completes, through a {@link LineSplitter}. */

@@ -23,6 +23,9 @@ describe("LineSplitter", () => {
     expect(split(["ab", "cd", "ef", "gh\nno"], 3)).toEqual([`abc${cutNotice(5)}`, "no"]);
     // A line exactly at the limit is whole.
     expect(split(["abcd\n"], 4)).toEqual(["abcd"]);
+    // A cut never splits a surrogate pair (an emoji is two UTF-16 units).
+    expect(split(["ab😀cd\n"], 3)).toEqual([`ab${cutNotice(4)}`]);
+    expect(split(["ab😀", "cd\n"], 3)).toEqual([`ab${cutNotice(4)}`]);
     // An unterminated long line is cut too when the output ends.
     expect(split(["abcdef"], 2)).toEqual([`ab${cutNotice(4)}`]);
   });
