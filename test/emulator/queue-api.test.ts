@@ -95,6 +95,15 @@ describe("live jobs", () => {
     expect(JSON.stringify(ok.json.output)).toBe(`${"[".repeat(500)}"bottom"${"]".repeat(500)}`);
   });
 
+  test("a streamed chunk nested too deep fails the job too", async () => {
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
+      input: live(bundle, "streamsNested", { depth: 1000 }),
+    });
+    expect(r.json.status).toBe("FAILED");
+    expect(r.json.error).toContain("streamed output cannot be returned");
+    expect(r.json.error).toContain("nests deeper than 520 levels");
+  });
+
   test("an unknown export fails with the exports that exist", async () => {
     const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input: live(bundle, "missing", {}) });
     expect(r.json.status).toBe("FAILED");
