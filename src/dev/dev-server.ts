@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { join, resolve } from "node:path";
 import { noFunctionsError } from "../scan/index.ts";
 import type { ScanResult } from "../scan/types.ts";
@@ -11,7 +10,7 @@ import { REGISTER_QB_MODULE } from "./bundle.ts";
 import { DevDispatcher } from "./dispatcher.ts";
 import { buildDocsApp } from "./docs-app.ts";
 import type { ExecutionTarget } from "./execution.ts";
-import { createFastPath } from "./fast-path.ts";
+import { createFastPath, type FastPath } from "./fast-path.ts";
 import { ensureGitignored } from "./gitignore.ts";
 import { buildHttpApp, type LbHandlerFn, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
@@ -224,7 +223,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       firstApp,
     ),
     currentDocs,
-    { allowedHosts: options.allowedHosts },
+    {
+      allowedHosts: options.allowedHosts,
+      onError: (err, req) =>
+        options.warn(
+          `${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
+    },
   );
   let port: number;
   try {
@@ -388,18 +393,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
  * The request listener of a server whose routes app is still being built: static LB routes and
  * `/ping` are answered at once, everything else as soon as the app is ready.
  */
-function bootstrapListener(
-  fast: (req: IncomingMessage, res: ServerResponse) => boolean,
-  app: Promise<RequestListener>,
-): RequestListener {
+function bootstrapListener(fast: FastPath, app: Promise<RequestListener>): RequestListener {
   return (req, res) => {
-    if (fast(req, res)) return;
+    const served = fast(req, res);
+    if (served) return served;
     if (req.method === "GET" && pathOf(req.url ?? "/") === "/ping") {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
       res.end('{"status":"healthy"}');
       return;
     }
-    app.then(
+    return app.then(
       (listener) => listener(req, res),
       (err: unknown) => {
         res.writeHead(500, { "content-type": "application/json; charset=utf-8" });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseQuery } from "node:querystring";
 import type { RequestContext } from "../sdk/remote.ts";
+import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { callLbHandler, type LbHandlerFn, lbBodyInput, parseJsonBody, pathOf } from "./lb-call.ts";
 import { answerQb, type QbCallDeps, qbBaseOf } from "./qb-call.ts";
@@ -17,12 +18,13 @@ type FastRoute =
  * parsing, errors and limits; QB answers come from the same {@link answerQb}) and hands everything
  * else to Fastify: routes with path parameters, status routes, HEAD, other methods (404/405), and
  * bodies announced over the limit (Fastify answers those 413 after draining them).
- * @returns a function that serves the request and returns true, or returns false without touching it
+ * @returns a function that serves the request and returns a promise settling once it is answered
+ *   (rejected if answering failed), or returns false without touching it
  */
 export function createFastPath(
   routes: readonly DevRoute[],
   deps: { lbHandler: (route: LbRoute) => LbHandlerFn; showStacks: boolean; qb?: QbCallDeps },
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+): FastPath {
   const table = new Map<string, FastRoute>();
   for (const route of routes) {
     let entry: FastRoute;
@@ -68,43 +70,38 @@ export function createFastPath(
       ctx = { method: req.method ?? "GET", path, params: {}, query, headers: req.headers, raw: req };
       if (route.usesQuery) {
         req.resume();
-        void respondLb(res, route.handler, query, ctx, showStacks);
-        return true;
+        return respondLb(res, route.handler, query, ctx, showStacks);
       }
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= route.limit) chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (size > route.limit) {
-        send(res, 413, { error: `The body is too large (over ${route.label}).` });
-        return;
-      }
-      const notJson = nonJsonBodyRefusal(req.headers["content-type"], size);
-      if (notJson) {
-        send(res, notJson.status, { error: notJson.message });
-        return;
-      }
-      const parsed = parseJsonBody(
-        chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString(),
-      );
-      if (route.kind === "qb") {
-        if (!parsed.ok) send(res, 400, { error: parsed.error });
-        else
-          void answerQb(route.route, route.base, parsed.value, qb!).then((a) =>
-            send(res, a.status, a.payload),
-          );
-        return;
-      }
-      const input = parsed.ok ? lbBodyInput(parsed.value) : parsed;
-      if (!input.ok) send(res, 400, { error: input.error });
-      else void respondLb(res, route.handler, input.value, ctx!, showStacks);
-    });
-    return true;
+    return serveBody(req, res, route, ctx, showStacks, qb);
   };
+}
+
+/** Serves one request, or declines it (false) for Fastify to serve. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => false | Promise<void>;
+
+async function serveBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: FastRoute,
+  ctx: RequestContext | undefined,
+  showStacks: boolean,
+  qb: QbCallDeps | undefined,
+): Promise<void> {
+  const { body, tooLarge } = await readBody(req, route.limit);
+  if (tooLarge) return send(res, 413, { error: `The body is too large (over ${route.label}).` });
+  if (!req.complete) return; // the client went away mid-body: nobody to answer
+  const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length);
+  if (notJson) return send(res, notJson.status, { error: notJson.message });
+  const parsed = parseJsonBody(body.toString());
+  if (route.kind === "qb") {
+    if (!parsed.ok) return send(res, 400, { error: parsed.error });
+    const a = await answerQb(route.route, route.base, parsed.value, qb!);
+    return send(res, a.status, a.payload);
+  }
+  const input = parsed.ok ? lbBodyInput(parsed.value) : parsed;
+  if (!input.ok) return send(res, 400, { error: input.error });
+  return respondLb(res, route.handler, input.value, ctx!, showStacks);
 }
 
 async function respondLb(

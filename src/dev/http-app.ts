@@ -19,8 +19,11 @@ import {
   toFastifyPath,
 } from "./routes.ts";
 
-/** A node:http request listener, swapped in whole on reload. */
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * A node:http request listener, swapped in whole on reload. A returned promise settles once the
+ * request is answered; the host answers 500 when it rejects (serve-safely.ts).
+ */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export type { LbHandlerFn } from "./lb-call.ts";
 

@@ -7,6 +7,7 @@ import {
   malformedPathRefusal,
   type RequestGuard,
 } from "../shared/request-guard.ts";
+import { serveSafely } from "../shared/serve-safely.ts";
 import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import type { RequestListener } from "./http-app.ts";
 import { isDocsPath } from "./routes.ts";
@@ -36,12 +37,14 @@ export class HttpHost {
     options: {
       allowedHosts?: AllowedHosts;
       timeouts?: ServerTimeouts;
+      /** Told about a request whose serving failed (it was answered 500). */
+      onError?: (err: unknown, req: IncomingMessage) => void;
     } = {},
   ) {
     this.listener = routes;
     this.docs = docs;
     this.allowedHosts = options.allowedHosts;
-    this.server = createServer(timeoutServerOptions(options.timeouts), (req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? "/";
       const refused = this.guard(req) ?? malformedPathRefusal(pathOf(url));
       if (refused) {
@@ -56,9 +59,14 @@ export class HttpHost {
       }
       // Cheap first-character test before the regex, to keep the route path lean.
       const c = url.charCodeAt(1);
-      if ((c === 100 || c === 111) && isDocsPath(pathOf(url))) this.serveDocs(req, res);
-      else this.listener(req, res);
-    });
+      if ((c === 100 || c === 111) && isDocsPath(pathOf(url))) return this.serveDocs(req, res);
+      return this.listener(req, res);
+    };
+    // One failed request answers 500; it never takes the session (and its live endpoints) down.
+    this.server = createServer(
+      timeoutServerOptions(options.timeouts),
+      serveSafely(listener, { label: "dev server error", onError: options.onError }),
+    );
     this.server.keepAliveTimeout = 65_000;
   }
 
@@ -68,8 +76,8 @@ export class HttpHost {
     this.docs = docs;
   }
 
-  private serveDocs(req: IncomingMessage, res: ServerResponse): void {
-    this.docs().then(
+  private serveDocs(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return this.docs().then(
       (listener) => listener(req, res),
       (err: unknown) => {
         res.writeHead(500, { "content-type": "application/json; charset=utf-8" });

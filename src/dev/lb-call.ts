@@ -1,6 +1,7 @@
 import type { RemoteExecutionError } from "../sdk/errors.ts";
 import type { RequestContext } from "../sdk/remote.ts";
 import { isFlashError } from "../shared/errors.ts";
+import { MAX_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
 
 /** The user's LB function, unwrapped: `(input, ctx) => output`. */
 export type LbHandlerFn = (input: unknown, ctx: RequestContext) => unknown;
@@ -11,22 +12,23 @@ export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: stri
 export const ERROR_HINT = 'Send a JSON object, e.g. {"input": {"prompt": "hello"}}.';
 
 /**
- * Parses a request body as JSON whatever its content type says. An empty body is `undefined`.
- * Keys that would reach an object's prototype when user code merges the body (`__proto__`) are
- * refused, as Fastify's own parser does.
+ * Parses a request body as JSON (content types are checked before). An empty body is `undefined`.
+ * Bodies nested deeper than {@link MAX_JSON_DEPTH} are refused unparsed. Keys that would reach an
+ * object's prototype when user code merges the body (`__proto__`) are refused, as Fastify's own
+ * parser does.
  */
 export function parseJsonBody(text: string): ParsedBody {
   if (text.trim() === "") return { ok: true, value: undefined };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `The body is not valid JSON: ${(err as Error).message}. ${ERROR_HINT}` };
+  const parsed = parseJsonLimited(text, MAX_JSON_DEPTH);
+  if (!parsed.ok) {
+    return parsed.reason === "depth"
+      ? { ok: false, error: `The body is refused: ${parsed.message}.` }
+      : { ok: false, error: `The body is not valid JSON: ${parsed.message}. ${ERROR_HINT}` };
   }
-  if (text.includes("__proto__") && hasProtoKey(value)) {
+  if (text.includes("__proto__") && hasProtoKey(parsed.value)) {
     return { ok: false, error: 'The body must not contain a "__proto__" key.' };
   }
-  return { ok: true, value };
+  return { ok: true, value: parsed.value };
 }
 
 /** The input an LB handler gets from a parsed body: the object itself, `{}` for none, else an error. */
@@ -98,8 +100,18 @@ function httpStatusOf(err: unknown): number {
   return 500;
 }
 
-function hasProtoKey(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.hasOwn(value, "__proto__")) return true;
-  return Object.values(value).some(hasProtoKey);
+/** True when any object in `value` has an own `__proto__` key; an explicit stack, not recursion. */
+export function hasProtoKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const item of v) if (typeof item === "object" && item !== null) stack.push(item);
+      continue;
+    }
+    if (Object.hasOwn(v, "__proto__")) return true;
+    for (const item of Object.values(v)) if (typeof item === "object" && item !== null) stack.push(item);
+  }
+  return false;
 }

@@ -24,16 +24,6 @@ export function sendError(res: ServerResponse, status: number, message: string):
   sendJson(res, status, { error: message });
 }
 
-/** Parses a JSON body; undefined when it is not JSON. */
-export function parseJson(body: Buffer | string): { ok: true; value: unknown } | { ok: false } {
-  if (body.length === 0) return { ok: false };
-  try {
-    return { ok: true, value: JSON.parse(typeof body === "string" ? body : body.toString("utf8")) };
-  } catch {
-    return { ok: false };
-  }
-}
-
 /** The API key of a request: `Authorization: Bearer KEY`, a bare `Authorization: KEY`, or `?api_key=`. */
 export function requestKey(req: IncomingMessage, query: URLSearchParams | undefined): string | undefined {
   return keyOf(req.headers.authorization, query);

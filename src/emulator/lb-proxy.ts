@@ -51,20 +51,6 @@ export async function proxyLb(
   worker.lastActive = Date.now();
   const headers = { ...req.headers };
   delete headers.host;
-  const upstream = httpRequest(
-    {
-      host: "127.0.0.1",
-      port: worker.port,
-      method: req.method,
-      path: pathAndQuery,
-      headers,
-      timeout: PROCESSING_TIMEOUT_MS,
-    },
-    (up) => {
-      res.writeHead(up.statusCode ?? 502, { ...up.headers, "x-runpod-worker-id": worker.id });
-      up.pipe(res);
-    },
-  );
   let finished = false;
   const finish = () => {
     if (finished) return;
@@ -73,11 +59,36 @@ export async function proxyLb(
     worker.lastActive = Date.now();
   };
   res.on("close", finish);
-  upstream.on("timeout", () => upstream.destroy(new Error("processing timeout")));
-  upstream.on("error", (err) => {
-    finish();
-    if (!res.headersSent) sendError(res, 502, `worker ${worker.id} failed: ${err.message}`);
-    else res.destroy();
+  // Settles when the answer is handed over; a throw in a callback rejects it, for the server's
+  // request guard (serve-safely.ts) to answer 500 rather than the process dying.
+  await new Promise<void>((resolve, reject) => {
+    const upstream = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: worker.port,
+        method: req.method,
+        path: pathAndQuery,
+        headers,
+        timeout: PROCESSING_TIMEOUT_MS,
+      },
+      (up) => {
+        try {
+          res.writeHead(up.statusCode ?? 502, { ...up.headers, "x-runpod-worker-id": worker.id });
+          up.pipe(res);
+          resolve();
+        } catch (err) {
+          up.destroy();
+          reject(err);
+        }
+      },
+    );
+    upstream.on("timeout", () => upstream.destroy(new Error("processing timeout")));
+    upstream.on("error", (err) => {
+      finish();
+      if (!res.headersSent) sendError(res, 502, `worker ${worker.id} failed: ${err.message}`);
+      else res.destroy();
+      resolve();
+    });
+    req.pipe(upstream);
   });
-  req.pipe(upstream);
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { CARRIER_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
 import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import {
@@ -9,7 +10,7 @@ import {
   RunRequest,
 } from "../shared/schemas/job.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
-import { intParam, keyOf, parseJson } from "./http-util.ts";
+import { intParam, keyOf } from "./http-util.ts";
 import { DEFAULT_EXECUTION_TIMEOUT_MS, type Job, type JobStore } from "./jobs.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -166,7 +167,10 @@ async function submit(c: Ctx, sync: boolean): Promise<QueueReply> {
   }
   const notJson = nonJsonBodyRefusal(c.request.contentType, body.length);
   if (notJson) return error(notJson.status, notJson.message);
-  const parsed = parseJson(body);
+  const parsed = parseJsonLimited(body, CARRIER_JSON_DEPTH);
+  if (!parsed.ok && parsed.reason === "depth") {
+    return error(400, `request body refused: ${parsed.message}`);
+  }
   if (!parsed.ok) return error(400, 'request body must be JSON, e.g. {"input": {...}}');
   if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) {
     return error(400, "request body must be a JSON object with an input field");

@@ -14,6 +14,7 @@ import {
   nonJsonBodyRefusal,
 } from "../shared/request-guard.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
+import { serveSafely } from "../shared/serve-safely.ts";
 import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
 import { requestKey, sendError, sendJson } from "./http-util.ts";
@@ -145,18 +146,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (parts[0] === "v2" && parts.length >= 3) {
       const endpointId = decodeURIComponent(parts[1]!);
       const action = parts[2]!;
-      if (
-        handleWorkerProtocol(
-          { registry, store, supervisor, workerKey },
-          req,
-          res,
-          endpointId,
-          action,
-          parts.slice(3),
-        )
-      ) {
-        return;
-      }
+      const served = handleWorkerProtocol(
+        { registry, store, supervisor, workerKey },
+        req,
+        res,
+        endpointId,
+        action,
+        parts.slice(3),
+      );
+      if (served) return served;
       // Parsed only past the worker protocol, which has no use for it (its polls are the hot path).
       const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
       const reply = await serveQueue(endpointId, action, parts.slice(3), httpQueueRequest(req, path, query));
@@ -198,18 +196,26 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts });
   // The timeouts bound receiving a request (headers and body), not answering it: long polls (20 s),
   // runsync and status-sync waits (up to 300 s) and streamed LB answers are not cut by them.
-  const server = createServer(timeoutServerOptions(options.timeouts), (req, res) => {
-    const refused = guard(req);
-    if (refused) {
-      req.resume();
-      return sendError(res, refused.status, refused.message);
-    }
-    handle(req, res).catch((err: Error) => {
-      log(`emulator error on ${req.method} ${req.url}: ${err.stack ?? err.message}`);
-      if (!res.headersSent) sendError(res, 500, `emulator error: ${err.message}`);
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    timeoutServerOptions(options.timeouts),
+    serveSafely(
+      (req, res) => {
+        const refused = guard(req);
+        if (refused) {
+          req.resume();
+          return sendError(res, refused.status, refused.message);
+        }
+        return handle(req, res);
+      },
+      {
+        label: "emulator error",
+        onError: (err, req) =>
+          log(
+            `emulator error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+          ),
+      },
+    ),
+  );
   server.keepAliveTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { CARRIER_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
 import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
-import { parseJson, sendError, sendJson } from "./http-util.ts";
+import { sendError, sendJson } from "./http-util.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import type { Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -41,7 +42,10 @@ export function isWorkerProtocolAction(action: string): boolean {
   return ROUTES.has(action);
 }
 
-/** Handles a worker-protocol route; false when `action` is not one. */
+/**
+ * Handles a worker-protocol route: false when `action` is not one, else a promise that settles once
+ * the request is answered (a failure in answering rejects it, for the server to answer 500).
+ */
 export function handleWorkerProtocol(
   deps: WorkerProtocolDeps,
   req: IncomingMessage,
@@ -49,89 +53,123 @@ export function handleWorkerProtocol(
   endpointId: string,
   action: string,
   rest: string[],
-): boolean {
+): false | Promise<void> {
   if (!ROUTES.has(action)) return false;
   const auth = req.headers.authorization ?? "";
   const key = auth.startsWith("Bearer ") ? auth.slice(7) : auth;
   if (!secretMatches(key, deps.workerKey)) {
     sendError(res, 401, "worker protocol: wrong or missing worker key (RUNPOD_AI_API_KEY)");
-    return true;
+    return ANSWERED;
   }
   if (!deps.registry.endpoints.has(endpointId)) {
     sendError(res, 404, `endpoint ${endpointId} not found`);
-    return true;
+    return ANSWERED;
   }
   const workerId = rest[0] ? decodeURIComponent(rest[0]) : "";
   if (!workerId) {
     sendError(res, 400, "missing worker id in the path");
-    return true;
+    return ANSWERED;
   }
   const { store, supervisor } = deps;
   if (!supervisor.contact(endpointId, workerId)) {
     req.resume();
     sendError(res, 410, `worker ${workerId} has been stopped`);
-    return true;
+    return ANSWERED;
   }
 
   switch (action) {
     case "job-take":
-    case "job-take-batch": {
-      const batch = action === "job-take-batch";
-      const { job, cancel } = store.take(endpointId, workerId, POLL_HOLD_MS);
-      res.on("close", cancel);
-      void job.then((j) => {
-        res.off("close", cancel);
-        if (!j) return void res.writeHead(204).end();
-        if (res.destroyed) {
-          // The worker hung up as the job was handed over: it never got it, queue it again.
-          store.requeue(j);
-          return;
-        }
-        const taken = { id: j.id, input: j.input };
-        sendJson(res, 200, batch ? [taken] : taken);
-      });
-      return true;
-    }
-    case "job-stop": {
-      const { ids, cancel } = supervisor.stopSignals(workerId, POLL_HOLD_MS);
-      res.on("close", cancel);
-      void ids.then((list) => {
-        res.off("close", cancel);
-        if (list.length === 0) return void res.writeHead(204).end();
-        sendJson(res, 200, { jobsToStop: list });
-      });
-      return true;
-    }
+    case "job-take-batch":
+      return take(store, res, endpointId, workerId, action === "job-take-batch");
+    case "job-stop":
+      return stopPoll(supervisor, res, workerId);
     case "ping":
       sendJson(res, 200, {});
-      return true;
+      return ANSWERED;
     case "job-done":
-    case "job-stream": {
-      const jobId = rest[1] ? decodeURIComponent(rest[1]) : "";
-      void readBody(req, RESULT_LIMIT)
-        .then(({ body, tooLarge }) => {
-          if (tooLarge) return sendError(res, 413, "result body too large");
-          const job = store.get(endpointId, jobId);
-          if (!job) return sendError(res, 404, `job ${jobId} not found`);
-          // RunPod's Python worker posts its JSON results as form-urlencoded (research 3.2).
-          const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length, { alsoForm: true });
-          if (notJson) return sendError(res, notJson.status, `${action}: ${notJson.message}`);
-          const parsed = parseJson(body);
-          if (!parsed.ok) return sendError(res, 400, `${action}: body is not JSON`);
-          if (action === "job-stream") return stream(store, job, workerId, parsed.value, res);
-          const done = JobDoneBody.safeParse(parsed.value);
-          if (!done.success)
-            return sendError(res, 400, `job-done: ${done.error.issues[0]?.message ?? "invalid body"}`);
-          // A result for a job that already ended (cancelled, timed out) is accepted and dropped.
-          store.done(job, workerId, done.data);
-          if (done.data.stopPod) supervisor.recycle(workerId);
-          sendJson(res, 200, {});
-        })
-        .catch((err: Error) => sendError(res, 500, `${action}: ${err.message}`));
-      return true;
-    }
+    case "job-stream":
+      return result(deps, req, res, endpointId, workerId, action, rest[1] ? decodeURIComponent(rest[1]) : "");
   }
   return false;
+}
+
+const ANSWERED: Promise<void> = Promise.resolve();
+
+async function take(
+  store: JobStore,
+  res: ServerResponse,
+  endpointId: string,
+  workerId: string,
+  batch: boolean,
+): Promise<void> {
+  const { job, cancel } = store.take(endpointId, workerId, POLL_HOLD_MS);
+  res.on("close", cancel);
+  const j = await job;
+  res.off("close", cancel);
+  if (!j) return void res.writeHead(204).end();
+  if (res.destroyed) {
+    // The worker hung up as the job was handed over: it never got it, queue it again.
+    store.requeue(j);
+    return;
+  }
+  const taken = { id: j.id, input: j.input };
+  let body: string;
+  try {
+    body = JSON.stringify(batch ? [taken] : taken);
+  } catch (err) {
+    // Input that cannot be serialised (submit refuses JSON nested too deep, so this is a bug) fails
+    // its job rather than being handed out again and again.
+    store.done(j, workerId, {
+      error: `the job's input cannot be sent to a worker: ${(err as Error).message}`,
+    });
+    return void res.writeHead(204).end();
+  }
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function stopPoll(supervisor: Supervisor, res: ServerResponse, workerId: string): Promise<void> {
+  const { ids, cancel } = supervisor.stopSignals(workerId, POLL_HOLD_MS);
+  res.on("close", cancel);
+  const list = await ids;
+  res.off("close", cancel);
+  if (list.length === 0) return void res.writeHead(204).end();
+  sendJson(res, 200, { jobsToStop: list });
+}
+
+async function result(
+  deps: WorkerProtocolDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpointId: string,
+  workerId: string,
+  action: "job-done" | "job-stream",
+  jobId: string,
+): Promise<void> {
+  const { store, supervisor } = deps;
+  const { body, tooLarge } = await readBody(req, RESULT_LIMIT);
+  if (tooLarge) return sendError(res, 413, "result body too large");
+  const job = store.get(endpointId, jobId);
+  if (!job) return sendError(res, 404, `job ${jobId} not found`);
+  // RunPod's Python worker posts its JSON results as form-urlencoded (research 3.2).
+  const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length, { alsoForm: true });
+  if (notJson) return sendError(res, notJson.status, `${action}: ${notJson.message}`);
+  const parsed = parseJsonLimited(body, CARRIER_JSON_DEPTH);
+  if (!parsed.ok && parsed.reason === "depth") {
+    // Kept, such a result would break every answer that carries it: the job fails instead.
+    const message = `the function's ${action === "job-done" ? "result" : "streamed output"} cannot be returned: ${parsed.message}`;
+    store.done(job, workerId, { error: message });
+    return sendError(res, 400, `${action}: ${message}`);
+  }
+  if (!parsed.ok) return sendError(res, 400, `${action}: body is not JSON`);
+  if (action === "job-stream") return stream(store, job, workerId, parsed.value, res);
+  const done = JobDoneBody.safeParse(parsed.value);
+  if (!done.success)
+    return sendError(res, 400, `job-done: ${done.error.issues[0]?.message ?? "invalid body"}`);
+  // A result for a job that already ended (cancelled, timed out) is accepted and dropped.
+  store.done(job, workerId, done.data);
+  if (done.data.stopPod) supervisor.recycle(workerId);
+  sendJson(res, 200, {});
 }
 
 function stream(store: JobStore, job: Job, workerId: string, value: unknown, res: ServerResponse): void {

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { pathToFileURL } from "node:url";
+import { MAX_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
 import { readBody } from "../shared/read-body.ts";
 import { LB_PAYLOAD_LIMIT } from "../shared/schemas/job.ts";
+import { type SafeRequestListener, serveSafely } from "../shared/serve-safely.ts";
 import { loadDeployedCode } from "./artifact.ts";
 import { describeError, resolveExport, type UserFunction } from "./call-export.ts";
 import { installDeployedDispatcher } from "./deployed-dispatcher.ts";
@@ -37,16 +39,27 @@ export async function startLbWorker(env: WorkerEnv, log: (line: string) => void)
     json(res, 200, { status: "healthy" });
   };
 
-  const main = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
-    if (path === "/ping" && env.portHealth === env.port) return ping(res);
-    if (!routes) return json(res, 503, { error: loadError ?? "the worker is still loading" });
-    void serve(routes, req, res, log);
-  });
+  // A failure serving one request answers it 500; it never ends the worker and its other requests.
+  const safely = (listener: SafeRequestListener) =>
+    serveSafely(listener, {
+      label: "worker error",
+      onError: (err, req) =>
+        log(
+          `${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
+    });
+  const main = createServer(
+    safely((req, res) => {
+      const path = (req.url ?? "/").split("?")[0]!;
+      if (path === "/ping" && env.portHealth === env.port) return ping(res);
+      if (!routes) return json(res, 503, { error: loadError ?? "the worker is still loading" });
+      return serve(routes, req, res, log);
+    }),
+  );
   const servers: Server[] = [main];
   await listen(main, env.port);
   if (env.portHealth !== env.port) {
-    const health = createServer((_req, res) => ping(res));
+    const health = createServer(safely((_req, res) => ping(res)));
     servers.push(health);
     await listen(health, env.portHealth);
   }
@@ -123,11 +136,15 @@ async function serve(
     if (!req.complete) return; // the client went away mid-body: nobody to answer
     if (body.length === 0) input = {};
     else {
-      try {
-        input = JSON.parse(body.toString("utf8"));
-      } catch {
-        return json(res, 400, { error: "the request body is not valid JSON" });
+      const parsed = parseJsonLimited(body, MAX_JSON_DEPTH);
+      if (!parsed.ok) {
+        const why =
+          parsed.reason === "depth"
+            ? `the request body is refused: ${parsed.message}`
+            : "the request body is not valid JSON";
+        return json(res, 400, { error: why });
       }
+      input = parsed.value;
     }
   }
   const ctx = {

@@ -66,6 +66,48 @@ describe("flash run refuses bad input and keeps serving", () => {
     });
   }
 
+  // An 8 KB body nested 4,000 deep holding "__proto__" used to overflow a recursive walk in an
+  // event callback and end the dev server (issue 11, item 3).
+  const deepProto = `{"input":${"[".repeat(3999)}{"__proto__":1}${"]".repeat(3999)}}`;
+  for (const path of ["/gpu_worker/run_sync", "/api/routes/process"]) {
+    it(`a body nested 4,000 deep holding "__proto__" → 400 on ${path}, and the server lives on`, async () => {
+      expect(deepProto.length).toBeLessThan(8200);
+      const res = await request(`${url}${path}`, {
+        body: deepProto,
+        headers: { "content-type": "application/json" },
+      });
+      expect(res.status).toBe(400);
+      expect((res.body as { error: string }).error).toContain("deeper than 512 levels");
+      expect((await request(`${url}/ping`)).body).toEqual({ status: "healthy" });
+      await stillServing();
+    });
+  }
+
+  it("input nested 50,000 deep → 400 (not 500) on QB and LB routes", async () => {
+    const deep = `{"input":${"[".repeat(50_000)}${"]".repeat(50_000)}}`;
+    for (const [method, path] of [
+      ["POST", "/gpu_worker/run_sync"],
+      ["POST", "/gpu_worker/run"],
+      ["PUT", "/api/routes/echo"],
+    ] as const) {
+      const res = await request(`${url}${path}`, {
+        method,
+        body: deep,
+        headers: { "content-type": "application/json" },
+      });
+      expect(res.status, path).toBe(400);
+      expect((res.body as { error: string }).error).toContain("deeper than 512 levels");
+    }
+    await stillServing();
+  });
+
+  it("input nested 500 deep is still served", async () => {
+    const input = JSON.parse(`${"[".repeat(500)}"ok"${"]".repeat(500)}`);
+    const res = await request(`${url}/gpu_worker/run_sync`, { json: { input } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "COMPLETED", output: { result: "processed", input } });
+  });
+
   it("413 over RunPod's limits: 10 MB /run, 20 MB /run_sync, 30 MB LB", async () => {
     const mb = (n: number) => JSON.stringify({ input: "x".repeat(n * 1024 * 1024) });
     const run = await request(`${url}/gpu_worker/run`, {

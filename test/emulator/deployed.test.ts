@@ -201,6 +201,15 @@ describe("load-balanced endpoints", () => {
       body: expect.stringContaining("over the 30 MB limit"),
     });
     expect(await call(emu, "POST", `/lb/${ep.id}/sum`, { a: 1, b: 1 })).toMatchObject({ json: { sum: 2 } });
+    // A body nested 5,000 deep is refused before it is parsed, and the same worker serves on.
+    const workers = emu.supervisor.pids(ep.id);
+    const deep = await call(emu, "POST", `/lb/${ep.id}/sum`, `{"a":${"[".repeat(5000)}${"]".repeat(5000)}}`);
+    expect(deep).toMatchObject({
+      status: 400,
+      json: { error: expect.stringContaining("deeper than 512 levels") },
+    });
+    expect(await call(emu, "POST", `/lb/${ep.id}/sum`, { a: 2, b: 2 })).toMatchObject({ json: { sum: 4 } });
+    expect(emu.supervisor.pids(ep.id)).toEqual(workers);
 
     // Queue routes on an LB endpoint and LB routes on a queue endpoint are refused.
     expect((await call(emu, "POST", `/v2/${ep.id}/run`, { input: 1 })).status).toBe(400);

@@ -81,6 +81,29 @@ describe("live jobs", () => {
     expect(r.json.error).toContain("cannot be sent as JSON");
   });
 
+  test("a result nested too deep to pass on fails the job, and the endpoint serves on", async () => {
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
+      input: live(bundle, "nests", { depth: 1000 }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.status).toBe("FAILED");
+    expect(r.json.error).toContain("nests deeper than 520 levels");
+    const ok = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
+      input: live(bundle, "nests", { depth: 500 }),
+    });
+    expect(ok.json.status).toBe("COMPLETED");
+    expect(JSON.stringify(ok.json.output)).toBe(`${"[".repeat(500)}"bottom"${"]".repeat(500)}`);
+  });
+
+  test("a streamed chunk nested too deep fails the job too", async () => {
+    const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
+      input: live(bundle, "streamsNested", { depth: 1000 }),
+    });
+    expect(r.json.status).toBe("FAILED");
+    expect(r.json.error).toContain("streamed output cannot be returned");
+    expect(r.json.error).toContain("nests deeper than 520 levels");
+  });
+
   test("an unknown export fails with the exports that exist", async () => {
     const r = await call(emu, "POST", `/v2/${ep.id}/runsync`, { input: live(bundle, "missing", {}) });
     expect(r.json.status).toBe("FAILED");
@@ -235,6 +258,24 @@ describe("errors", () => {
     expect(array.status).toBe(400);
     expect((await call(emu, "GET", `/v2/${parked.id}/run`)).status).toBe(405);
     expect((await call(emu, "GET", `/v2/${parked.id}/health`)).status).toBe(200);
+  });
+
+  test("/run with input nested 5,000 deep → 400 at submit; the emulator, its endpoints and jobs live on", async () => {
+    const queued = await client.run(parked.id, { input: { keep: 1 } });
+    const deep = `{"input":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    for (const route of ["run", "runsync"]) {
+      const r = await call(emu, "POST", `/v2/${ep.id}/${route}`, deep);
+      expect(r.status).toBe(400);
+      expect(r.json.error).toContain("nests deeper than 520 levels");
+    }
+    // A worker polls ep: had the job been queued, handing it over would have thrown.
+    const after = await call(emu, "POST", `/v2/${ep.id}/runsync`, {
+      input: live(bundle, "add", { a: 1, b: 1 }),
+    });
+    expect(after.json).toMatchObject({ status: "COMPLETED", output: 2 });
+    expect((await client.status(parked.id, queued.id)).status).toBe("IN_QUEUE");
+    expect((await call(emu, "GET", "/")).status).toBe(200);
+    await client.purgeQueue(parked.id);
   });
 
   test("missing key: 401", async () => {
