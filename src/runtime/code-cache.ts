@@ -69,10 +69,22 @@ export class CodeCache {
   }
 }
 
+/**
+ * The cache folder's name for a dependency set. It includes the `runpod-flash` package the folder
+ * links to: the cache is per user and shared by every project, so a folder made by another install
+ * (another project's version, or one since deleted) must not be reused by this one.
+ */
 function depsKey(deps: string[]): string {
+  const flash = createHash("sha256")
+    .update(flashPackageRoot() ?? "")
+    .digest("hex")
+    .slice(0, 8);
   return deps.length === 0
-    ? "no-deps"
-    : createHash("sha256").update(JSON.stringify(deps)).digest("hex").slice(0, 20);
+    ? `no-deps-${flash}`
+    : createHash("sha256")
+        .update(JSON.stringify([flashPackageRoot() ?? "", deps]))
+        .digest("hex")
+        .slice(0, 20);
 }
 
 /** Makes `dir` exist with `deps` installed and `runpod-flash` resolvable; built aside, renamed into place. */
