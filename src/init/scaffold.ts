@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { FlashError } from "../shared/errors.ts";
 
 /** The files of a new project, path → contents. Pure, so tests can read them. */
@@ -19,7 +19,7 @@ export const generate = remote(gpu, async (input: { prompt: string }) => {
 });
 `,
     "api/routes.ts": `import { CpuLiveLoadBalancer, remote } from "runpod-flash";
-import { generate } from "../gpu_worker";
+import { generate } from "../gpu_worker.js";
 
 const api = new CpuLiveLoadBalancer({ workersMax: 1 });
 
@@ -78,29 +78,121 @@ curl -s localhost:8888/api/routes/generate -H 'content-type: application/json' -
   };
 }
 
+/** What {@link scaffoldProject} did, paths relative to the project folder. */
+export interface ScaffoldResult {
+  /** Files written anew. */
+  created: string[];
+  /** Existing files Flash added to (package.json fields, a .gitignore line). */
+  updated: string[];
+  /** Existing files left exactly as they were. */
+  kept: string[];
+}
+
+/** The example pair: the LB route imports the QB worker, so they are written together or not at all. */
+const EXAMPLE_FILES = ["gpu_worker.ts", "api/routes.ts"];
+
 /**
- * Writes a new project into `dir`. Refuses (writing nothing) when any file already exists.
- * @returns the paths written, relative to `dir`
- * @throws FlashError USAGE listing the files that would be overwritten
+ * Writes a new project into `dir`, or adds what Flash needs to an existing one: files that do not
+ * exist are written; an existing package.json gets the `runpod-flash` dependency and the scripts it
+ * lacks (nothing of the user's is changed); an existing .gitignore gets the lines it lacks; every
+ * other existing file is kept. The example worker and route are written only when neither exists.
+ * @throws FlashError USAGE when an existing package.json is not a JSON object
  */
 export async function scaffoldProject(
   dir: string,
   projectName: string,
   sdkVersion: string,
-): Promise<string[]> {
+): Promise<ScaffoldResult> {
   const files = scaffoldFiles(projectName, sdkVersion);
-  const clashes = Object.keys(files).filter((rel) => existsSync(join(dir, rel)));
-  if (clashes.length > 0) {
-    throw new FlashError(
-      "USAGE",
-      `flash init would overwrite ${clashes.join(", ")} in ${dir}; nothing was written.`,
-      { hint: "Run it in an empty folder, or give a new folder name: flash init my-app" },
-    );
-  }
+  const result: ScaffoldResult = { created: [], updated: [], kept: [] };
+  const exampleClash = EXAMPLE_FILES.some((rel) => existsSync(join(dir, rel)));
+  const writes: [string, string][] = [];
   for (const [rel, text] of Object.entries(files)) {
     const path = join(dir, rel);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text, { flag: "wx" });
+    if (!existsSync(path)) {
+      if (exampleClash && EXAMPLE_FILES.includes(rel)) continue;
+      writes.push([rel, text]);
+      result.created.push(rel);
+      continue;
+    }
+    const merged =
+      rel === "package.json"
+        ? mergePackageJson(path, await readFile(path, "utf8"), JSON.parse(text) as PackageJson)
+        : rel === ".gitignore"
+          ? mergeLines(await readFile(path, "utf8"), text)
+          : undefined;
+    if (merged === undefined) result.kept.push(rel);
+    else {
+      writes.push([rel, merged]);
+      result.updated.push(rel);
+    }
   }
-  return Object.keys(files).map((rel) => relative(dir, join(dir, rel)));
+  // Everything is computed before anything is written, so a bad package.json changes nothing.
+  for (const [rel, text] of writes) {
+    const path = join(dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  }
+  return result;
+}
+
+type PackageJson = Record<string, unknown> & {
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+};
+
+/**
+ * The user's package.json with what Flash's lacks added: the dependency (unless already a
+ * dependency of any kind) and each script whose name is free. Undefined when nothing is missing.
+ * Keeps the file's indentation and key order.
+ */
+function mergePackageJson(path: string, text: string, ours: PackageJson): string | undefined {
+  let theirs: unknown;
+  try {
+    theirs = JSON.parse(text);
+  } catch (err) {
+    throw new FlashError("USAGE", `${path} is not valid JSON: ${(err as Error).message}`, {
+      hint: "Fix the file, then run flash init again; nothing was written.",
+    });
+  }
+  if (typeof theirs !== "object" || theirs === null || Array.isArray(theirs)) {
+    throw new FlashError("USAGE", `${path} is not a JSON object; nothing was written.`);
+  }
+  const pkg = theirs as Record<string, unknown>;
+  let changed = false;
+  const section = (key: string): Record<string, unknown> => {
+    const value = pkg[key];
+    if (typeof value === "object" && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
+    const fresh: Record<string, unknown> = {};
+    pkg[key] = fresh;
+    return fresh;
+  };
+  const declared = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"].some(
+    (key) => typeof pkg[key] === "object" && pkg[key] !== null && "runpod-flash" in (pkg[key] as object),
+  );
+  if (!declared) {
+    section("dependencies")["runpod-flash"] = ours.dependencies?.["runpod-flash"];
+    changed = true;
+  }
+  for (const [name, command] of Object.entries(ours.scripts ?? {})) {
+    const scripts = section("scripts");
+    if (name in scripts) continue;
+    scripts[name] = command;
+    changed = true;
+  }
+  if (!changed) return undefined;
+  const indent = /^[ \t]+/m.exec(text)?.[0] ?? "  ";
+  return `${JSON.stringify(pkg, null, indent)}\n`;
+}
+
+/** `text` with each line of `wanted` it lacks appended; undefined when it has them all. */
+function mergeLines(text: string, wanted: string): string | undefined {
+  // `node_modules`, `/node_modules` and `node_modules/` ignore the same folder here.
+  const bare = (line: string) => line.trim().replace(/^\//, "").replace(/\/$/, "");
+  const have = new Set(text.split(/\r?\n/).map(bare));
+  const missing = wanted.split("\n").filter((line) => line !== "" && !have.has(bare(line)));
+  if (missing.length === 0) return undefined;
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  return `${text}${separator}${missing.join("\n")}\n`;
 }

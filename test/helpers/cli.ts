@@ -13,12 +13,12 @@ export interface CliResult {
 /** Runs `flash <args>` to completion (killed after `timeoutMs`), with RUNPOD_API_KEY unset. */
 export function runFlash(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...options.env };
     if (!options.env?.RUNPOD_API_KEY) delete env.RUNPOD_API_KEY;
-    const child = spawn(process.execPath, [FLASH_BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? FLASH_BIN, ...args], {
       cwd: options.cwd,
       env,
       stdio: ["ignore", "pipe", "pipe"],

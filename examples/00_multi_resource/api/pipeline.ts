@@ -1,6 +1,6 @@
 import { CpuLiveLoadBalancer, remote } from "runpod-flash";
-import { tokenize } from "../workers/cpu";
-import { embed } from "../workers/gpu";
+import { tokenize } from "../workers/cpu.js";
+import { embed } from "../workers/gpu.js";
 
 const api = new CpuLiveLoadBalancer({ name: "pipeline_api" });
 

@@ -1,19 +1,28 @@
-import { basename, relative, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import { scaffoldProject } from "../../init/scaffold.ts";
 import { VERSION } from "../../shared/version.ts";
 
-/** `flash init [name]`: scaffold a small working project. */
+/**
+ * `flash init [name]`: scaffold a small working project, or add what Flash needs to an existing one
+ * (never overwriting a file), saying which files it created, added to and kept.
+ */
 export async function initCommand(name: string | undefined): Promise<void> {
   const dir = resolve(name ?? ".");
-  const written = await scaffoldProject(dir, basename(dir), VERSION);
+  const existing = existsSync(join(dir, "package.json"));
+  const { created, updated, kept } = await scaffoldProject(dir, basename(dir), VERSION);
   const cd = relative(process.cwd(), dir);
   const lines = [
-    `Created a Flash project in ${dir}:`,
-    ...written.map((f) => `  ${f}`),
+    existing ? `Added Flash to the project in ${dir}:` : `Created a Flash project in ${dir}:`,
+    ...created.map((f) => `  created  ${f}`),
+    ...updated.map(
+      (f) => `  updated  ${f}${f === "package.json" ? " (runpod-flash dependency, scripts it lacked)" : ""}`,
+    ),
+    ...kept.map((f) => `  kept     ${f} (exists)`),
     "",
     "Next:",
     ...(cd ? [`  cd ${cd}`] : []),
-    "  npm install        # installs runpod-flash (optional: flash run works without it)",
+    "  npm install        # installs runpod-flash",
     "  npx flash run      # dev server on http://localhost:8888, Swagger UI at /docs",
     "",
   ];
