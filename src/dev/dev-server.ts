@@ -10,12 +10,13 @@ import { REGISTER_QB_MODULE } from "./bundle.ts";
 import { DevDispatcher } from "./dispatcher.ts";
 import { buildDocsApp } from "./docs-app.ts";
 import type { ExecutionTarget } from "./execution.ts";
+import { failureReport } from "./failure-report.ts";
 import { createFastPath, type FastPath } from "./fast-path.ts";
 import { ensureGitignored } from "./gitignore.ts";
 import { buildHttpApp, type LbHandlerFn, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
 import { JobStore } from "./job-store.ts";
-import { pathOf } from "./lb-call.ts";
+import { messageOf as callMessageOf, httpStatusOf, pathOf, stackOf } from "./lb-call.ts";
 import {
   devBundleDir,
   type LoadedLbModules,
@@ -24,7 +25,7 @@ import {
   removeStaleDevBundles,
 } from "./lb-modules.ts";
 import type { QbCallDeps } from "./qb-call.ts";
-import { checkReservedRoutes, type DevRoute, devRoutesOf } from "./routes.ts";
+import { checkReservedRoutes, type DevRoute, devRoutesOf, type LbRoute } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
 import { formatWarning, routeChanges, startupTable } from "./table.ts";
@@ -163,7 +164,29 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     resourceOf: (file) => current.scan.resources.find((r) => r.file === file),
     bundleOf: (file) => bundles.get(file),
     target: () => startTarget(),
+    root,
   });
+  // Every failed call gets one line (and the code frame of the user's line) in the terminal.
+  const reportFailure = (method: string, path: string, fn: string, err: unknown) =>
+    options.warn(failureReport({ method, path, fn, message: callMessageOf(err), stack: stackOf(err), root }));
+  const reporting = new WeakMap<LbHandlerFn, LbHandlerFn>();
+  const reportingLb = (route: LbRoute, handler: LbHandlerFn | undefined): LbHandlerFn | undefined => {
+    if (!handler) return undefined;
+    let wrapped = reporting.get(handler);
+    if (!wrapped) {
+      wrapped = async (input, ctx) => {
+        try {
+          return await handler(input, ctx);
+        } catch (err) {
+          // A 4xx the handler chose is an answer, not a failure.
+          if (httpStatusOf(err) >= 500) reportFailure(route.method, route.path, route.fn.name, err);
+          throw err;
+        }
+      };
+      reporting.set(handler, wrapped);
+    }
+    return wrapped;
+  };
   const globals = globalThis as { [REGISTER_QB_MODULE]?: unknown };
   globals[REGISTER_QB_MODULE] = dispatcher.register;
   setDispatcher(dispatcher);
@@ -179,14 +202,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const qbDeps: QbCallDeps = {
     jobs,
     showStacks: options.showStacks ?? true,
-    runQb: (route, input) => dispatcher.run(route.resource.file, route.fn.name, input),
+    runQb: (route, input) =>
+      dispatcher.run(route.resource.file, route.fn.name, input).catch((err: unknown) => {
+        reportFailure("POST", route.path, route.fn.name, err);
+        throw err;
+      }),
   };
   const buildApp = (generation: Generation) =>
     buildHttpApp({
       routes: generation.routes,
       ...qbDeps,
       lbHandler: (route) => {
-        const handler = generation.lb.handlers.get(lbKey(route.resource.file, route.fn.name));
+        const handler = reportingLb(
+          route,
+          generation.lb.handlers.get(lbKey(route.resource.file, route.fn.name)),
+        );
         if (!handler) throw new FlashError("INTERNAL", `no handler loaded for ${route.path}.`);
         return handler;
       },
@@ -216,7 +246,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const host = new HttpHost(
     bootstrapListener(
       createFastPath(first.routes, {
-        lbHandler: (route) => first.lb.handlers.get(lbKey(route.resource.file, route.fn.name)) as LbHandlerFn,
+        lbHandler: (route) =>
+          reportingLb(route, first.lb.handlers.get(lbKey(route.resource.file, route.fn.name))) as LbHandlerFn,
         showStacks: options.showStacks ?? true,
         qb: qbDeps,
       }),

@@ -1,9 +1,11 @@
 import type { ScannedResource } from "../scan/types.ts";
+import { RemoteExecutionError } from "../sdk/errors.ts";
 import { assertJsonSafe } from "../sdk/json-safe.ts";
 import { type CallOptions, type Dispatcher, getRemoteMeta, type RemoteMeta } from "../sdk/remote.ts";
 import { FlashError } from "../shared/errors.ts";
 import type { WorkerBundle } from "./bundle.ts";
 import type { ExecutionTarget } from "./execution.ts";
+import { mapWorkerStack } from "./user-stack.ts";
 
 /** Where a QB function lives: its file (relative) and export name. */
 interface ExportAt {
@@ -24,6 +26,8 @@ export class DevDispatcher implements Dispatcher {
       resourceOf(file: string): ScannedResource | undefined;
       bundleOf(file: string): Promise<WorkerBundle>;
       target(): Promise<ExecutionTarget>;
+      /** The project folder, which remote stacks are mapped into. */
+      root: string;
     },
   ) {}
 
@@ -62,16 +66,28 @@ export class DevDispatcher implements Dispatcher {
     }
     assertJsonSafe(input, `the input of ${name}()`);
     const [bundle, target] = await Promise.all([this.deps.bundleOf(file), this.deps.target()]);
-    return target.run(
-      {
-        resource,
-        functionName: name,
-        bundle,
-        dependencies: fn.dependencies,
-        systemDependencies: fn.systemDependencies,
-        input: input === undefined ? null : input,
-      },
-      call,
-    );
+    try {
+      return await target.run(
+        {
+          resource,
+          functionName: name,
+          bundle,
+          dependencies: fn.dependencies,
+          systemDependencies: fn.systemDependencies,
+          input: input === undefined ? null : input,
+        },
+        call,
+      );
+    } catch (err) {
+      // The worker's stack names its cached copy of the bundle; the user wants their .ts lines.
+      if (err instanceof RemoteExecutionError && err.remoteStack) {
+        (err as { remoteStack: string }).remoteStack = mapWorkerStack(
+          err.remoteStack,
+          bundle,
+          this.deps.root,
+        );
+      }
+      throw err;
+    }
   }
 }

@@ -1,5 +1,4 @@
-import { relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { projectFrameOfStack } from "./failure-report.ts";
 
 /**
  * `file:line:col` of the first stack frame inside the project (source-mapped, so it names the
@@ -8,13 +7,6 @@ import { fileURLToPath } from "node:url";
  */
 export function projectFrameOf(err: unknown, root: string): string | undefined {
   const stack = err instanceof Error ? err.stack : undefined;
-  if (!stack) return undefined;
-  for (const match of stack.matchAll(/\(?((?:file:\/\/)?\/[^():\s]+):(\d+):(\d+)\)?/g)) {
-    const raw = match[1] as string;
-    const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
-    const rel = relative(root, file);
-    if (rel.startsWith("..") || rel.startsWith(".flash/") || rel.includes("node_modules/")) continue;
-    return `${rel}:${match[2]}:${match[3]}`;
-  }
-  return undefined;
+  const at = stack ? projectFrameOfStack(stack, root) : undefined;
+  return at ? `${at.file}:${at.line}:${at.column}` : undefined;
 }

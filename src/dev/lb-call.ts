@@ -2,6 +2,7 @@ import type { RemoteExecutionError } from "../sdk/errors.ts";
 import type { RequestContext } from "../sdk/remote.ts";
 import { isFlashError } from "../shared/errors.ts";
 import { MAX_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
+import { withoutFlashFrames } from "./user-stack.ts";
 
 /** The user's LB function, unwrapped: `(input, ctx) => output`. */
 export type LbHandlerFn = (input: unknown, ctx: RequestContext) => unknown;
@@ -81,17 +82,17 @@ export function messageOf(err: unknown): string {
   return String(err);
 }
 
-/** The remote stack of a failed job, else the error's own stack. */
+/** The remote stack of a failed job, else the error's own stack; without Flash's own frames either way. */
 export function stackOf(err: unknown): string | undefined {
   if (isFlashError(err, "REMOTE_EXECUTION")) {
     const remote = (err as RemoteExecutionError).remoteStack;
-    if (remote) return remote;
+    if (remote) return withoutFlashFrames(remote);
   }
-  return err instanceof Error ? err.stack : undefined;
+  return err instanceof Error && err.stack ? withoutFlashFrames(err.stack) : undefined;
 }
 
 /** An LB handler may throw an error carrying `statusCode` or `status` (as http-errors does) to pick the response code. */
-function httpStatusOf(err: unknown): number {
+export function httpStatusOf(err: unknown): number {
   if (typeof err === "object" && err !== null) {
     const e = err as { statusCode?: unknown; status?: unknown };
     const code = typeof e.statusCode === "number" ? e.statusCode : e.status;
