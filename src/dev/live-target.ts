@@ -149,7 +149,7 @@ export class LiveTarget implements ExecutionTarget {
         ...list.filter((s) => s.sessionId !== this.options.sessionId),
         this.sessionEntry(),
       ]);
-      if (!earlier) this.options.log(`Provisioned live endpoint ${entry.name} (${entry.id}).`);
+      if (!earlier) this.options.log(`Provisioned ${this.kind} endpoint ${entry.name} (${entry.id}).`);
       return entry;
     })();
     // A failed provisioning is retried by the next call.
@@ -209,6 +209,11 @@ export class LiveTarget implements ExecutionTarget {
     await controlPlane.deleteTemplate(endpoint.name).catch(() => {});
   }
 
+  /** What the user is told the endpoints are: on the embedded emulator they are local, not on RunPod. */
+  private get kind(): "local" | "live" {
+    return this.options.embedded ? "local" : "live";
+  }
+
   /** Removes exactly the endpoints this session created, then stops the embedded emulator. */
   async close(): Promise<string[]> {
     const lines: string[] = [];
@@ -216,10 +221,10 @@ export class LiveTarget implements ExecutionTarget {
     for (const endpoint of this.created) {
       try {
         await this.removeEndpoint(endpoint);
-        lines.push(`Removed live endpoint ${endpoint.name}`);
+        lines.push(`Removed ${this.kind} endpoint ${endpoint.name}`);
       } catch (err) {
         lines.push(
-          `Could not remove live endpoint ${endpoint.name} (${endpoint.id}): ${(err as Error).message}`,
+          `Could not remove ${this.kind} endpoint ${endpoint.name} (${endpoint.id}): ${(err as Error).message}`,
         );
       }
     }

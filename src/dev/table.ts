@@ -30,7 +30,7 @@ export function startupTable(options: {
   out.push(line(header), line(widths.map((w) => "─".repeat(w))), ...rows.map(line), "");
   out.push(`  QB functions execute on: ${options.executesOn}`);
   out.push(`  Visit ${options.url}/docs for Swagger UI`);
-  out.push("  Press Ctrl+C to stop; live endpoints this session created are removed on exit");
+  out.push("  Press Ctrl+C to stop; the endpoints this session created are removed on exit");
   return `${out.join("\n")}\n`;
 }
 

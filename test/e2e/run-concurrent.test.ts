@@ -47,10 +47,10 @@ async function fanOutEverywhere(urls: string[], n: number): Promise<void> {
     expect({ status: a.status, body: a.body }).toEqual({ status: 200, body: EXPECTED(n) });
 }
 
-/** Sessions' "Provisioned live endpoint" lines: three per session, none twice. */
+/** Sessions' "Provisioned local/live endpoint" lines: three per session, none twice. */
 function provisioned(sessions: FlashProcess[]): string[] {
   return sessions.flatMap((s) =>
-    [...s.output.matchAll(/Provisioned live endpoint (\S+)/g)].map((m) => m[1]!),
+    [...s.output.matchAll(/Provisioned (?:local|live) endpoint (\S+)/g)].map((m) => m[1]!),
   );
 }
 

@@ -28,6 +28,9 @@ describe("flash run shows failed calls as the user's source lines", () => {
     expect(body.stack).toMatch(/at inner \(.*boom\.ts:6:\d+\)/);
 
     await flash.waitFor(/✗ POST \/boom\/run_sync explode\(\) failed: too big: 5 \(boom\.ts:6:\d+\)/);
+    // Local mode speaks of local endpoints, not live ones.
+    expect(flash.output).toMatch(/Provisioned local endpoint live-boom-/);
+    expect(flash.output).not.toMatch(/live endpoints?\b(?!-)/);
     await flash.waitFor(/> 6 \| {3}if \(n > 1\) throw new Error\(`too big: \$\{n\}`\);\n +\| +\^/);
   });
 
