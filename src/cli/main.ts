@@ -1,4 +1,4 @@
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { exitCodeOf, FlashError, isFlashError } from "../shared/errors.ts";
 import { ALLOWED_HOSTS_ENV } from "../shared/request-guard.ts";
 import { VERSION } from "../shared/version.ts";
@@ -12,7 +12,11 @@ const program = new Command("flash")
   .description("Flash for TypeScript: remote() functions served locally and deployed to RunPod Serverless.")
   .version(VERSION)
   .showHelpAfterError()
-  .configureOutput({ outputError: (str, write) => write(str) });
+  .configureOutput({ outputError: (str, write) => write(str) })
+  // Commander's own exits (unknown command or option, conflicting flags, --help) come back as
+  // errors, so a usage error exits 2 as the README says, not commander's 1. Set before any
+  // .command(): subcommands copy it when created.
+  .exitOverride();
 
 program
   .command("init")
@@ -122,8 +126,13 @@ async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = report(err);
+    process.exitCode = err instanceof CommanderError ? commanderExitCode(err) : report(err);
   }
+}
+
+/** Commander already printed its message (and the help). --help and --version exit 0; the rest are usage errors. */
+function commanderExitCode(err: CommanderError): number {
+  return err.exitCode === 0 ? 0 : exitCodeOf.USAGE;
 }
 
 function report(err: unknown): number {
