@@ -99,6 +99,7 @@ program
   .addOption(new Option("--local", "run QB functions on local workers (embedded emulator)").conflicts("live"))
   .addOption(new Option("--live", "run QB functions on RunPod (needs RUNPOD_API_KEY)").conflicts("local"))
   .option("--no-reload", "do not watch files")
+  .option("--verbose", "also print a line per request (method, path, status, ms) and worker lifecycle lines")
   .argument("[dir]", "project folder", ".")
   .action(async (dir: string, opts: Record<string, unknown>) => {
     const { runCommand } = await import("./commands/run.ts");

@@ -45,6 +45,8 @@ export interface TargetContext {
   log(line: string): void;
   /** Output of local workers (the user's own logging in QB functions). */
   workerLog(line: string): void;
+  /** `--verbose`: worker lifecycle lines (starting, stopping when idle) are shown too. */
+  verbose: boolean;
 }
 
 /** Options of {@link startDevServer}. */
@@ -75,6 +77,8 @@ export interface DevServerOptions {
   warn(text: string): void;
   /** Output of local workers. @default log */
   workerLog?(text: string): void;
+  /** `--verbose`: a line per request (method, path, status, ms) and worker lifecycle lines. */
+  verbose?: boolean;
   /** Put error stacks in 500 responses. @default true */
   showStacks?: boolean;
   /** Debounce of file events in ms. @default 25 */
@@ -152,6 +156,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         scan: () => current.scan,
         log: options.log,
         workerLog: options.workerLog ?? options.log,
+        verbose: options.verbose === true,
       });
       target.then(
         () => phase("target started"),
@@ -256,6 +261,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     currentDocs,
     {
       allowedHosts: options.allowedHosts,
+      requestLog: options.verbose ? options.log : undefined,
       onError: (err, req) =>
         options.warn(
           `${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,

@@ -39,13 +39,22 @@ export class HttpHost {
       timeouts?: ServerTimeouts;
       /** Told about a request whose serving failed (it was answered 500). */
       onError?: (err: unknown, req: IncomingMessage) => void;
+      /** When set (`--verbose`), one line per answered request: method, path, status, milliseconds. */
+      requestLog?: (line: string) => void;
     } = {},
   ) {
     this.listener = routes;
     this.docs = docs;
     this.allowedHosts = options.allowedHosts;
+    const requestLog = options.requestLog;
     const listener = (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? "/";
+      if (requestLog) {
+        const started = performance.now();
+        res.once("finish", () =>
+          requestLog(`${req.method} ${url} ${res.statusCode} ${(performance.now() - started).toFixed(1)} ms`),
+        );
+      }
       const refused = this.guard(req) ?? malformedPathRefusal(pathOf(url));
       if (refused) {
         req.resume();

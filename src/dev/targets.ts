@@ -38,10 +38,10 @@ export async function createExecutionTarget(
   const { createEmulator } = await import("../emulator/index.ts");
   const emulator = await createEmulator({
     port: 0,
-    // Worker output and emulator warnings are the user's; where the emulator listens, and workers
-    // stopping because this session removed their endpoint on exit, are not news.
+    // Worker output and emulator warnings are the user's; where the emulator listens and workers
+    // starting and stopping as they scale are shown only with --verbose.
     log: (line) => {
-      if (line.startsWith("emulator listening on") || line.endsWith("stopping: endpoint deleted")) return;
+      if (!context.verbose && isLifecycleLine(line)) return;
       context.workerLog(line);
     },
   });
@@ -67,4 +67,9 @@ export async function createExecutionTarget(
     throw err;
   }
   return target;
+}
+
+/** Emulator lines about where it listens and workers stopping as they scale (not failures). */
+export function isLifecycleLine(line: string): boolean {
+  return line.startsWith("emulator listening on") || /\] stopping: /.test(line);
 }

@@ -9,8 +9,9 @@ import { readWorkerEnv } from "./env.ts";
 import { Executor } from "./executor.ts";
 import { timing } from "./timing.ts";
 
-const log = (line: string) =>
-  process.stderr.write(`[flash worker ${process.env.RUNPOD_POD_ID ?? process.pid}] ${line}\n`);
+// No worker id in the prefix: RunPod's logs (and the emulator's) already say which worker wrote a
+// line, and a second bracket only doubles it. "flash:" tells the runtime's lines from the user's.
+const log = (line: string) => process.stderr.write(`flash: ${line}\n`);
 
 if (!isMainThread && (workerData as { flashExecutor?: boolean } | undefined)?.flashExecutor) {
   const { runExecutorThread } = await import("./executor-thread.ts");

@@ -72,3 +72,14 @@ describe("failure reports", () => {
     );
   });
 });
+
+describe("worker lifecycle lines", () => {
+  it("stopping and listening lines are lifecycle (shown with --verbose only); worker output and failures are not", async () => {
+    const { isLifecycleLine } = await import("../../src/dev/targets.ts");
+    expect(isLifecycleLine("[live-gpu-ab12 w3] stopping: idle for 5 s")).toBe(true);
+    expect(isLifecycleLine("[live-gpu-ab12 w3] stopping: endpoint deleted")).toBe(true);
+    expect(isLifecycleLine("emulator listening on http://127.0.0.1:4321")).toBe(true);
+    expect(isLifecycleLine("[live-gpu-ab12 w3] loading model")).toBe(false);
+    expect(isLifecycleLine("[live-gpu-ab12 w3] worker exited unexpectedly (signal SIGKILL)")).toBe(false);
+  });
+});

@@ -13,6 +13,7 @@ interface RunOptions {
   local?: boolean;
   live?: boolean;
   reload?: boolean;
+  verbose?: boolean;
 }
 
 /**
@@ -77,6 +78,7 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
     allowedHosts,
     port,
     reload: opts.reload !== false,
+    verbose: opts.verbose === true,
     scan: scanProject,
     executesOn: await executesOnFor(mode),
     // Live mode removes a crashed session's endpoints at once; the local emulator starts on first use.
