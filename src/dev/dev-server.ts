@@ -384,7 +384,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await serverFileWritten;
   // Printed last: once the table shows, requests are served, .flash/server.ts is current and file
   // changes are seen.
-  options.log(startupTable({ url, routes: current.routes, executesOn: options.executesOn, portNote }));
+  options.log(
+    startupTable({
+      url,
+      routes: current.routes,
+      executesOn: options.executesOn,
+      portNote,
+      // From the process's start, as a user waits for it (node start-up included).
+      readyMs: performance.now(),
+    }),
+  );
   // Only now: loading Fastify keeps the main thread busy for a while, and neither listening nor the
   // table should wait for it (requests that need it wait instead, see bootstrapListener).
   appBuilt(buildApp(first).then((app) => app.listener));

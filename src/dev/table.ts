@@ -15,6 +15,8 @@ export function startupTable(options: {
   routes: readonly DevRoute[];
   executesOn: string;
   portNote?: string;
+  /** Milliseconds from the process's start to serving, shown in the heading. */
+  readyMs?: number;
 }): string {
   const rows = listed(options.routes).map((r) => [
     `${r.method.padEnd(5)} ${r.path}`,
@@ -25,7 +27,8 @@ export function startupTable(options: {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) =>
     `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] as number) + 4))).join("")}`.trimEnd();
-  const out = [`Flash Dev Server  ${options.url}`, ""];
+  const ready = options.readyMs === undefined ? "" : `  ready in ${Math.round(options.readyMs)} ms`;
+  const out = [`Flash Dev Server  ${options.url}${ready}`, ""];
   if (options.portNote) out.splice(1, 0, options.portNote);
   out.push(line(header), line(widths.map((w) => "─".repeat(w))), ...rows.map(line), "");
   out.push(`  QB functions execute on: ${options.executesOn}`);

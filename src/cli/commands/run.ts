@@ -4,6 +4,7 @@ import { type DevServer, startDevServer } from "../../dev/dev-server.ts";
 import type { TargetMode } from "../../dev/targets.ts";
 import { FlashError } from "../../shared/errors.ts";
 import { parseAllowedHosts } from "../../shared/request-guard.ts";
+import { colourEnabled, paintDevOutput } from "../colour.ts";
 
 /** Options of `flash run` as commander hands them over. */
 interface RunOptions {
@@ -72,6 +73,8 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
   const { scanProject } = await import("../../scan/index.ts");
+  const colourOut = colourEnabled(process.stdout);
+  const colourErr = colourEnabled(process.stderr);
   server = await startDevServer({
     root,
     host: opts.host ?? "127.0.0.1",
@@ -86,8 +89,8 @@ export async function runCommand(dir: string, opts: RunOptions): Promise<void> {
     // Loaded when used: the RunPod client and emulator are not needed to serve /ping.
     createTarget: async (context) =>
       (await import("../../dev/targets.ts")).createExecutionTarget(mode, context),
-    log: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-    warn: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+    log: (text) => process.stdout.write(lineOf(paintDevOutput(colourOut, text))),
+    warn: (text) => process.stderr.write(lineOf(paintDevOutput(colourErr, text))),
   });
   if (stopping) {
     stopping = false;
@@ -110,4 +113,8 @@ async function executesOnFor(mode: TargetMode): Promise<string> {
   const { requireApiKey } = await import("../../cloud/credentials.ts");
   await requireApiKey();
   return "RunPod (live endpoints)";
+}
+
+function lineOf(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
 }
