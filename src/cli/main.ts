@@ -57,6 +57,16 @@ program
   });
 
 program
+  .command("status")
+  .description("List the deployed endpoints of an environment: URL, workers and queue health")
+  .option("--env <name>", "environment to show", "production")
+  .argument("[dir]", "project folder", ".")
+  .action(async (dir: string, opts: { env?: string }) => {
+    const { statusCommand } = await import("./commands/status.ts");
+    await statusCommand(dir, opts);
+  });
+
+program
   .command("undeploy")
   .description(
     "Remove what flash deploy created for an environment (or, with --live, orphaned live endpoints)",

@@ -12,7 +12,7 @@ import { type DesiredEndpoint, desiredEndpoint } from "./endpoint-spec.ts";
 import { resolveConfigEnv } from "./env-values.ts";
 import { workerImage } from "./images.ts";
 import { deployedEndpointName, deployedTemplateName, isDeployedByFlash } from "./names.ts";
-import { endpointUrls } from "./urls.ts";
+import { type ExampleCall, endpointUrls, exampleCall } from "./urls.ts";
 
 /** What `flash deploy` needs besides the build. */
 export interface DeployOptions {
@@ -35,6 +35,8 @@ export interface DeployedEndpoint {
   id: string;
   type: "QB" | "LB";
   urls: string[];
+  /** A request that calls one of its routes (for the ready-to-paste curl). */
+  example: ExampleCall;
   status: "created" | "updated" | "unchanged";
   /** Changed fields (names only) when updated. */
   changes: string[];
@@ -324,6 +326,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       id: e.id,
       type: r.isLoadBalanced ? "LB" : "QB",
       urls: endpointUrls(cp.urls, e.id, routes),
+      example: exampleCall(cp.urls, e.id, r),
       status,
       changes,
     };

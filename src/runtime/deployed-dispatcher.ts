@@ -6,6 +6,7 @@ import {
   type RemoteMeta,
   setDispatcher,
 } from "../sdk/remote.ts";
+import { deployedJobInput } from "./wire.ts";
 
 /**
  * Where QB calls go inside a deployed worker (SPEC section 5, PRD "QB calls inside LB route handler
@@ -75,7 +76,7 @@ class DeployedDispatcher implements Dispatcher {
       );
     }
     const { client, callEndpoint } = await this.remoteClient();
-    const payload = target.count === 1 ? (input ?? null) : { function: target.name, input: input ?? null };
+    const payload = deployedJobInput(target.name, target.count, input);
     return callEndpoint(client, endpointId, payload, {
       timeoutMs: call?.timeoutMs,
       signal: call?.signal,

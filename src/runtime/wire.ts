@@ -110,6 +110,15 @@ export function parseManifestResource(manifest: unknown, name: string): Manifest
   return { name, isLoadBalanced: r.is_load_balanced === true, functions, dependencies: deps as string[] };
 }
 
+/**
+ * The job input for calling `fn` on a deployed endpoint (SPEC section 5): the input itself when the
+ * resource has one function, `{function, input}` when it has several ({@link parseDeployedSelector}
+ * reads it back).
+ */
+export function deployedJobInput(fn: string, functionCount: number, input: unknown): unknown {
+  return functionCount === 1 ? (input ?? null) : { function: fn, input: input ?? null };
+}
+
 /** A deployed job's input for a resource with several functions: `{function, input}`. */
 export function parseDeployedSelector(input: unknown, known: string[]): { fn: string; input: unknown } {
   if (!isObject(input) || typeof input.function !== "string") {

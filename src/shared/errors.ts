@@ -27,6 +27,8 @@ export const ErrorCode = {
   RUNPOD_AUTH: "RUNPOD_AUTH",
   /** A RunPod API call failed. */
   RUNPOD_API: "RUNPOD_API",
+  /** The app or environment a command asks about was never deployed (or was undeployed). */
+  NOT_DEPLOYED: "NOT_DEPLOYED",
   /** Data read from disk or the wire does not match its schema. */
   INVALID_DATA: "INVALID_DATA",
   /** Building or bundling the project failed. */
@@ -51,6 +53,7 @@ export const exitCodeOf = {
   ABORTED: 130,
   RUNPOD_AUTH: 1,
   RUNPOD_API: 1,
+  NOT_DEPLOYED: 1,
   INVALID_DATA: 1,
   BUILD_FAILED: 1,
   INTERNAL: 70,

@@ -6,6 +6,7 @@ import type { HttpEvent } from "../../cloud/http.ts";
 import type { DeployResult } from "../../deploy/deploy.ts";
 import { deployEnvironment } from "../../deploy/env-values.ts";
 import { checkEnvironmentName, DEFAULT_ENVIRONMENT } from "../../deploy/names.ts";
+import { curlCommand } from "../../deploy/urls.ts";
 import { FlashError } from "../../shared/errors.ts";
 import { formatWarnings, table } from "../format.ts";
 import { formatBuild, waitingLine } from "./build.ts";
@@ -59,7 +60,7 @@ export async function deployCommand(dir: string, opts: { env?: string }): Promis
   out(formatDeploy(result));
 }
 
-/** The endpoints table and the summary line. */
+/** The endpoints table, the summary line, and a ready-to-paste curl per endpoint. */
 export function formatDeploy(result: DeployResult): string {
   const rows: string[][] = [];
   for (const e of result.endpoints) {
@@ -75,7 +76,15 @@ export function formatDeploy(result: DeployResult): string {
     : `Deployed ${result.appName} to ${result.environment}: ${counts("created")} created, ${counts("updated")} updated, ${counts("unchanged")} unchanged` +
       (result.removed.length > 0 ? `, ${result.removed.length} removed` : "") +
       (result.uploaded ? " (new build uploaded)." : ".");
-  return `${table(["Resource", "Type", "Endpoint", "Id", "Status", "URL"], rows)}\n\n${summary}`;
+  const calls = result.endpoints.map((e) => `  # ${e.endpointName} (${e.type})\n  ${curlCommand(e.example)}`);
+  return [
+    table(["Resource", "Type", "Endpoint", "Id", "Status", "URL"], rows),
+    "",
+    summary,
+    "",
+    "Call it (RUNPOD_API_KEY set to your key):",
+    ...calls,
+  ].join("\n");
 }
 
 /** With FLASH_DEBUG set, one line per RunPod request (operation and status; never the key or a URL's query). */
