@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { noFunctionsError } from "../scan/index.ts";
@@ -374,7 +375,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   function changedFiles(files: string[]): void {
     for (const file of files) watched.set(file, "");
-    options.log(`Changed: ${files.join(", ")}`);
+    const removed = files.filter((file) => !existsSync(join(root, file)));
+    const changed = files.filter((file) => !removed.includes(file));
+    if (changed.length > 0) options.log(`Changed: ${changed.join(", ")}`);
+    if (removed.length > 0) options.log(`Removed: ${removed.join(", ")}`);
     void reload();
   }
   let watcher: ProjectWatcher | undefined;

@@ -15,12 +15,13 @@ describe("startup table", () => {
     const text = startupTable({ url: "http://127.0.0.1:8888", routes, executesOn: "local workers" });
     const lines = text.split("\n");
     expect(lines[0]).toBe("Flash Dev Server  http://127.0.0.1:8888");
-    expect(lines[2]).toMatch(/^ {2}Local path +Resource +Type$/);
-    expect(lines[3]).toMatch(/^ {2}─+ +─+ +────$/);
-    expect(lines.slice(4, 7)).toEqual([
-      "  POST  /gpu_worker/run                   gpu_worker               QB",
-      "  POST  /gpu_worker/run_sync              gpu_worker               QB",
-      "  POST  /preprocess/first_pass/compute    preprocess_first_pass    LB",
+    // The same columns as `flash routes`, aligned by the same table.
+    expect(lines.slice(2, 7)).toEqual([
+      "  Method    Local path                        Resource                 Type    Source",
+      "  ──────    ──────────────────────────────    ─────────────────────    ────    ──────────────────────────",
+      "  POST      /gpu_worker/run                   gpu_worker               QB      gpu_worker.ts:5",
+      "  POST      /gpu_worker/run_sync              gpu_worker               QB      gpu_worker.ts:5",
+      "  POST      /preprocess/first_pass/compute    preprocess_first_pass    LB      preprocess/first_pass.ts:5",
     ]);
     expect(text).toContain("QB functions execute on: local workers");
     expect(text).toContain("Visit http://127.0.0.1:8888/docs for Swagger UI");
@@ -40,11 +41,15 @@ describe("startup table", () => {
   it("lists added and removed routes", () => {
     const fewer = devRoutesOf(scanOf("/p", [resource("gpu_worker.ts", [{ name: "process" }])]));
     expect(routeChanges(routes, fewer)).toEqual([
-      "  - POST  /preprocess/first_pass/compute  preprocess_first_pass  LB",
+      "  - POST    /preprocess/first_pass/compute    preprocess_first_pass    LB    preprocess/first_pass.ts:5",
     ]);
     expect(routeChanges(fewer, routes)).toEqual([
-      "  + POST  /preprocess/first_pass/compute  preprocess_first_pass  LB",
+      "  + POST    /preprocess/first_pass/compute    preprocess_first_pass    LB    preprocess/first_pass.ts:5",
     ]);
+    // Several changed routes are aligned in columns.
+    const none = devRoutesOf(scanOf("/p", [resource("x.ts", [{ name: "y" }])]));
+    const lines = routeChanges(none, routes).filter((l) => l.startsWith("  +"));
+    expect(new Set(lines.map((l) => l.indexOf(" QB") === -1 ? l.indexOf(" LB") : l.indexOf(" QB"))).size).toBe(1);
     expect(routeChanges(routes, routes)).toEqual([]);
   });
 });

@@ -101,6 +101,7 @@ export const ping2 = remote(cpu, async (input: { n: number }) => ({ doubled: inp
     await eventually(
       async () => (await request(`${url}/fresh/run_sync`, { json: { input: {} } })).status === 404,
     );
-    await flash.waitFor(/- POST +\/fresh\/run_sync/);
+    await flash.waitFor(/- POST +\/fresh\/run_sync +fresh +QB +fresh\.ts:\d+/);
+    await flash.waitFor(/^Removed: fresh\.ts$/m);
   });
 });
