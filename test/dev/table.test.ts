@@ -49,7 +49,9 @@ describe("startup table", () => {
     // Several changed routes are aligned in columns.
     const none = devRoutesOf(scanOf("/p", [resource("x.ts", [{ name: "y" }])]));
     const lines = routeChanges(none, routes).filter((l) => l.startsWith("  +"));
-    expect(new Set(lines.map((l) => l.indexOf(" QB") === -1 ? l.indexOf(" LB") : l.indexOf(" QB"))).size).toBe(1);
+    expect(
+      new Set(lines.map((l) => (l.indexOf(" QB") === -1 ? l.indexOf(" LB") : l.indexOf(" QB")))).size,
+    ).toBe(1);
     expect(routeChanges(routes, routes)).toEqual([]);
   });
 });
