@@ -2,12 +2,13 @@ import { configEndpointFields } from "../deploy/endpoint-spec.ts";
 import { resolveConfigEnv, type UnsetVariables } from "../deploy/env-values.ts";
 import { workerImage } from "../deploy/images.ts";
 import { LIVE_MARKER } from "../runtime/env.ts";
+import { liveEndpointNameOf } from "../scan/naming.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
 
 /** The name of a resource's live endpoint in a dev session: `live-<name>-<session id>` (SPEC section 5). */
 export function liveEndpointName(resource: ScannedResource, sessionId: string): string {
-  return `live-${resource.endpointName}-${sessionId}`;
+  return liveEndpointNameOf(resource.endpointName, sessionId);
 }
 
 /**

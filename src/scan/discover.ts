@@ -9,10 +9,17 @@ import {
 import type { HttpMethod } from "../sdk/enums.ts";
 import { checkMethod, checkRoutePath } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
+import { didYouMean } from "../shared/suggest.ts";
 import { unwrap } from "./ast.ts";
 import { evaluate, NotStatic } from "./evaluate.ts";
 import { type FileFacts, type RemoteCallSite, sdkMemberName } from "./facts.ts";
-import { modulePathOf, resourceNameOf, urlPrefixOf } from "./naming.ts";
+import {
+  MAX_ENDPOINT_NAME,
+  MAX_LIVE_ENDPOINT_NAME,
+  modulePathOf,
+  resourceNameOf,
+  urlPrefixOf,
+} from "./naming.ts";
 import type { Problem } from "./problems.ts";
 import type { Project } from "./project.ts";
 import { isWordChar } from "./reduce.ts";
@@ -76,9 +83,14 @@ export function discoverResources(
     }
     if (config === null) continue;
     const resourceName = resourceNameOf(rel);
+    const endpointName = config.name ?? resourceName;
+    if (endpointName.length > MAX_LIVE_ENDPOINT_NAME) {
+      problems.push(nameTooLong(rel, endpointName, config.name !== undefined, first));
+      continue;
+    }
     resources.push({
       resourceName,
-      endpointName: config.name ?? resourceName,
+      endpointName,
       resourceType: config.resourceType,
       isLoadBalanced: resourceTraits[config.resourceType].loadBalanced,
       file: rel,
@@ -109,13 +121,22 @@ function discoverFile(
   for (const site of facts.remoteCalls) {
     const at = project.loc(facts.file.rel, site.at);
     const name = site.local === undefined ? undefined : exportNames.get(site.local);
-    if (name === undefined || name === "default") {
+    if (site.exportedAsDefault || name === "default") {
+      // A function is its export name everywhere (routes, the job's `function`, the worker's
+      // lookup in the bundle), and a default export has none: an error, never a silent skip.
+      const suggested = site.local ?? identifierOf(facts.file.rel);
+      problems.push({
+        at,
+        message: `a remote() function must be a named export: Flash names each function after its export (its route, and the name workers call it by), and \`export default\` has none. Write \`export const ${suggested} = remote(...)\` instead.`,
+      });
+      continue;
+    }
+    if (name === undefined) {
       warnings.push({
         code: "UNEXPORTED_REMOTE",
         at,
-        message: site.exportedAsDefault
-          ? "a default-exported remote() function has no name to route by; export it as a named const (export const process = remote(...))"
-          : site.local === undefined
+        message:
+          site.local === undefined
             ? "this remote() result is not bound to an exported top-level const, so it cannot be routed or deployed"
             : `${site.local} is a remote() function but is not exported, so it cannot be routed or deployed; add \`export\``,
       });
@@ -148,6 +169,26 @@ function discoverFile(
   return found;
 }
 
+/**
+ * An endpoint name RunPod would refuse: over 64 characters itself, or in its live endpoint
+ * (`live-<name>-<session>`, which `flash run --live` creates). Reported at the config when the name
+ * comes from it, else at the first function, with a name that fits.
+ */
+function nameTooLong(rel: string, name: string, fromConfig: boolean, first: FoundFunction): Problem {
+  const base = identifierOf(rel).slice(0, MAX_LIVE_ENDPOINT_NAME).replace(/_+$/, "");
+  const source = fromConfig ? "the config's name" : `derived from the path ${rel}`;
+  return {
+    at: fromConfig ? first.config.at : first.at,
+    message: `${rel}: endpoint name "${name}" (${source}) has ${name.length} characters; RunPod allows ${MAX_ENDPOINT_NAME}, and the live endpoint flash run makes for it (live-<name>-<session>) adds ${MAX_ENDPOINT_NAME - MAX_LIVE_ENDPOINT_NAME}, so a name may have at most ${MAX_LIVE_ENDPOINT_NAME}. Set a shorter name in the config: name: "${base}".`,
+  };
+}
+
+/** A valid identifier from a file's base name: `my-worker.ts` → `my_worker`, `1st.ts` → `_1st`. */
+function identifierOf(rel: string): string {
+  const base = resourceNameOf(rel.slice(rel.lastIndexOf("/") + 1));
+  return /^[0-9]/.test(base) ? `_${base}` : base;
+}
+
 function analyzeCall(
   project: Project,
   facts: FileFacts,
@@ -173,7 +214,7 @@ function analyzeCall(
       throw new NotStatic(
         args[1]!,
         facts,
-        `unknown remote() option "${key}"; allowed: ${allowed.join(", ")}`,
+        `unknown remote() option "${key}"${didYouMean(key, allowed)}; allowed: ${allowed.join(", ")}`,
       );
     }
   }

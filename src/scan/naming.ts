@@ -33,3 +33,18 @@ export function modulePathOf(path: string): string {
 export function tagOf(path: string, loadBalanced: boolean): string {
   return `${stripExtension(path)} [${loadBalanced ? "LB" : "QB"}]`;
 }
+
+/** RunPod's limit on endpoint (and template) names. */
+export const MAX_ENDPOINT_NAME = 64;
+
+/** Length of the session id in live endpoint names (3 random bytes in hex). */
+export const LIVE_SESSION_ID_LENGTH = 6;
+
+/** The name of a resource's live endpoint in a dev session: `live-<name>-<session id>` (SPEC section 5). */
+export function liveEndpointNameOf(endpointName: string, sessionId: string): string {
+  return `live-${endpointName}-${sessionId}`;
+}
+
+/** The longest endpoint name whose live endpoint name still fits RunPod's limit. */
+export const MAX_LIVE_ENDPOINT_NAME =
+  MAX_ENDPOINT_NAME - liveEndpointNameOf("", "x".repeat(LIVE_SESSION_ID_LENGTH)).length;

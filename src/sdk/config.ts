@@ -1,4 +1,5 @@
 import { FlashError } from "../shared/errors.ts";
+import { didYouMean } from "../shared/suggest.ts";
 import {
   CpuInstanceType,
   DataCenter,
@@ -307,7 +308,7 @@ function checkObject<K extends string>(
     if (!(keys as readonly string[]).includes(key)) {
       throw new FlashError(
         "CONFIG_INVALID",
-        `${where}: unknown option "${key}"; allowed options: ${keys.join(", ")}.`,
+        `${where}: unknown option "${key}"${didYouMean(key, keys)}; allowed options: ${keys.join(", ")}.`,
       );
     }
   }

@@ -1,4 +1,5 @@
 import { FlashError } from "../shared/errors.ts";
+import { didYouMean } from "../shared/suggest.ts";
 import { ResourceConfig } from "./config.ts";
 import { HTTP_METHODS, type HttpMethod } from "./enums.ts";
 import { assertJsonSafe } from "./json-safe.ts";
@@ -132,7 +133,7 @@ function createMeta(config: ResourceConfig, options: RemoteOptions, fn: RemoteMe
     if (!allowed.includes(key)) {
       throw new FlashError(
         "CONFIG_INVALID",
-        `remote(): unknown option "${key}"; allowed: ${allowed.join(", ")}.`,
+        `remote(): unknown option "${key}"${didYouMean(key, allowed)}; allowed: ${allowed.join(", ")}.`,
       );
     }
   }

@@ -322,7 +322,6 @@ describe("warnings", () => {
         "q.ts": `${QB_HEADER}const c = new LiveServerless();
 export const a = remote(c, { method: "GET", path: "/x" }, async () => 1);
 const hidden = remote(c, async () => 2);
-export default remote(c, async () => 3);
 `,
         "api.ts": `${LB_HEADER}const api = new CpuLiveLoadBalancer();
 export const list = remote(api, { method: "GET", path: "/items" }, async () => []);
@@ -340,7 +339,6 @@ export const first = remote(api, { method: "GET", path: "/first" }, async () => 
       'IGNORED_OPTION q.ts:3:18 a: option "method" is ignored for LiveServerless (queue-based endpoints take jobs at /run and /run_sync, not HTTP routes)',
       'IGNORED_OPTION q.ts:3:18 a: option "path" is ignored for LiveServerless (queue-based endpoints take jobs at /run and /run_sync, not HTTP routes)',
       "UNEXPORTED_REMOTE q.ts:4:16 hidden is a remote() function but is not exported, so it cannot be routed or deployed; add `export`",
-      "UNEXPORTED_REMOTE q.ts:5:16 a default-exported remote() function has no name to route by; export it as a named const (export const process = remote(...))",
     ]);
     expect(scan.resources.map((r) => r.functions.map((f) => f.name))).toEqual([["list", "first"], ["a"]]);
   });

@@ -1,6 +1,8 @@
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { noFunctionsError, routesOf } from "../../scan/index.ts";
 import { scanProjectCached } from "../../scan/scan-cache.ts";
+import { FlashError } from "../../shared/errors.ts";
 import { formatWarnings, table } from "../format.ts";
 
 /**
@@ -10,6 +12,11 @@ import { formatWarnings, table } from "../format.ts";
  */
 export async function routesCommand(dir: string, opts: { json?: boolean }): Promise<void> {
   const root = resolve(dir);
+  const kind = statSync(root, { throwIfNoEntry: false });
+  if (!kind) throw new FlashError("USAGE", `the folder ${dir} does not exist (looked for ${root}).`);
+  if (!kind.isDirectory()) {
+    throw new FlashError("USAGE", `${dir} is not a folder; give the project folder (flash routes [dir]).`);
+  }
   const scan = await scanProjectCached(root);
   if (scan.resources.length === 0) throw noFunctionsError(root);
   const routes = routesOf(scan);
