@@ -148,7 +148,9 @@ function collectStatement(facts: FileFacts, statement: Statement, claimed: Set<C
           else if (spec.type === "ImportSpecifier") {
             facts.bindings.set(local, { kind: "sdk", imported: keyName(spec.imported) ?? "" });
           }
-        } else if (source.startsWith(".")) {
+        } else {
+          // Relative imports, and bare ones a tsconfig `paths` alias may map to project files
+          // (packages simply do not resolve to one).
           const imported =
             spec.type === "ImportSpecifier"
               ? (keyName(spec.imported) ?? "")

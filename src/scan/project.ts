@@ -2,6 +2,7 @@ import type { Expression, Node } from "oxc-parser";
 import { type Binding, collectFacts, type FileFacts } from "./facts.ts";
 import { oxcSync, PARSE_OPTIONS } from "./oxc.ts";
 import type { ParsedFile } from "./parse.ts";
+import { aliasCandidates, type PathAliases, readPathAliases } from "./path-aliases.ts";
 import type { SourceLocation } from "./types.ts";
 
 const RESOLVE_SUFFIXES = [
@@ -27,6 +28,7 @@ export class Project {
   readonly facts = new Map<string, FileFacts>();
   private readonly whole = new Set<string>();
   private readonly lineStarts = new Map<string, number[]>();
+  private aliases: PathAliases | undefined;
 
   constructor(
     readonly root: string,
@@ -77,8 +79,21 @@ export class Project {
 
   /** Resolves a relative import specifier of `fromRel` to a project file. */
   resolveModule(fromRel: string, specifier: string): string | undefined {
+    if (!specifier.startsWith(".") && !specifier.startsWith("/")) {
+      // A bare specifier is a package, or a tsconfig `paths` alias naming project files.
+      this.aliases ??= readPathAliases(this.root);
+      for (const candidate of aliasCandidates(specifier, this.aliases)) {
+        const hit = this.resolveFile(normalize(candidate));
+        if (hit) return hit;
+      }
+      return undefined;
+    }
     const dir = fromRel.includes("/") ? fromRel.slice(0, fromRel.lastIndexOf("/")) : "";
-    const joined = normalize(dir === "" ? specifier : `${dir}/${specifier}`);
+    return this.resolveFile(normalize(dir === "" ? specifier : `${dir}/${specifier}`));
+  }
+
+  /** A root-relative module path to the project file it names, trying TypeScript's suffixes. */
+  private resolveFile(joined: string | undefined): string | undefined {
     if (joined === undefined) return undefined;
     // TypeScript style: `./x.js` names `./x.ts`.
     const bases = [joined];

@@ -13,6 +13,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { listProjectFiles } from "./files.ts";
 import { scanFiles } from "./index.ts";
+import { readPathAliases } from "./path-aliases.ts";
 import type { ScanResult } from "./types.ts";
 
 /** Identity of the scanner's code, set at build time; undefined when running from source (no cache then). */
@@ -50,7 +51,9 @@ export async function scanProjectCached(
   const scan = () => scanFiles(absRoot, rels, (_rel, i) => bytes[i]!.toString("utf8"));
   const dir = cacheDir(env);
   if (BUILD_ID === undefined || dir === undefined) return scan();
-  const key = cacheKey(`${BUILD_ID}\0${oxcVersion()}`, absRoot, rels, bytes);
+  // Import resolution reads tsconfig `paths`, which are not among the scanned files.
+  const aliases = JSON.stringify(readPathAliases(absRoot));
+  const key = cacheKey(`${BUILD_ID}\0${oxcVersion()}\0${aliases}`, absRoot, rels, bytes);
   const file = join(dir, `${createHash("sha256").update(absRoot).digest("hex").slice(0, 32)}.json`);
   const cached = readEntry(file, key, absRoot, rels.length);
   if (cached !== undefined) return cached;
