@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { noFunctionsError } from "../scan/index.ts";
+import { LIVE_SESSION_ID_LENGTH } from "../scan/naming.ts";
 import type { ScanResult } from "../scan/types.ts";
 import { setDispatcher } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
@@ -118,7 +119,7 @@ interface Generation {
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const root = resolve(options.root);
-  const sessionId = randomBytes(3).toString("hex");
+  const sessionId = randomBytes(LIVE_SESSION_ID_LENGTH / 2).toString("hex");
   const sdkEntry = cliSdkEntry();
   const jobs = new JobStore();
   // Stack traces of user code point at the .ts files, not at the bundles.
