@@ -37,8 +37,16 @@ export const health = remote(api, { method: "GET", path: "/health" }, async () =
         name,
         private: true,
         type: "module",
-        scripts: { dev: "flash run", routes: "flash routes", build: "flash build", deploy: "flash deploy" },
+        scripts: {
+          dev: "flash run",
+          routes: "flash routes",
+          build: "flash build",
+          deploy: "flash deploy",
+          typecheck: "tsc --noEmit",
+        },
         dependencies: { "runpod-flash": sdkVersion === "dev" ? "*" : `^${sdkVersion}` },
+        // Without it `npx tsc` would fetch `tsc`, an unrelated npm package.
+        devDependencies: { typescript: "^5.9.0" },
       },
       null,
       2,
@@ -139,6 +147,7 @@ export async function scaffoldProject(
 type PackageJson = Record<string, unknown> & {
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 };
 
 /**
@@ -168,12 +177,16 @@ function mergePackageJson(path: string, text: string, ours: PackageJson): string
     pkg[key] = fresh;
     return fresh;
   };
-  const declared = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"].some(
-    (key) => typeof pkg[key] === "object" && pkg[key] !== null && "runpod-flash" in (pkg[key] as object),
-  );
-  if (!declared) {
-    section("dependencies")["runpod-flash"] = ours.dependencies?.["runpod-flash"];
-    changed = true;
+  const declared = (name: string) =>
+    ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"].some(
+      (key) => typeof pkg[key] === "object" && pkg[key] !== null && name in (pkg[key] as object),
+    );
+  for (const key of ["dependencies", "devDependencies"] as const) {
+    for (const [name, range] of Object.entries(ours[key] ?? {})) {
+      if (declared(name)) continue;
+      section(key)[name] = range;
+      changed = true;
+    }
   }
   for (const [name, command] of Object.entries(ours.scripts ?? {})) {
     const scripts = section("scripts");

@@ -68,6 +68,9 @@ describe("flash init", () => {
       name: "my-app",
       type: "module",
       dependencies: { "runpod-flash": expect.any(String) },
+      // `npx tsc` must find TypeScript, not fetch the unrelated `tsc` package.
+      devDependencies: { typescript: expect.stringMatching(/^\^5\./) },
+      scripts: expect.objectContaining({ typecheck: "tsc --noEmit" }),
     });
     expect(readFileSync(join(dir, ".gitignore"), "utf8").split("\n")).toContain(".flash/");
 
@@ -111,8 +114,10 @@ describe("flash init", () => {
         routes: "flash routes",
         build: "flash build",
         deploy: "flash deploy",
+        typecheck: "tsc --noEmit",
       },
       dependencies: { zod: "^4.0.0", "runpod-flash": expect.stringMatching(/^(\^|\*)/) },
+      devDependencies: { typescript: "^5.9.0" },
     });
     expect(readFileSync(join(dir, "README.md"), "utf8")).toBe("# shop\n");
     expect(readFileSync(join(dir, ".gitignore"), "utf8")).toBe("/node_modules\ndist/\n.flash/\n.env\n");
