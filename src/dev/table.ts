@@ -1,10 +1,9 @@
+import { ROUTE_COLUMNS } from "../scan/routes.ts";
 import type { ScanWarning } from "../scan/types.ts";
 import { alignedRows, table } from "../shared/text-table.ts";
 import { type DevRoute, routeKey } from "./routes.ts";
 
-/** The columns of a route, as `flash routes` prints them. */
-const ROUTE_COLUMNS = ["Method", "Local path", "Resource", "Type", "Source"];
-
+/** A route's cells under {@link ROUTE_COLUMNS}. */
 function routeRow(r: DevRoute): string[] {
   return [
     r.method,

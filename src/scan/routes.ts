@@ -1,5 +1,8 @@
 import type { RouteInfo, ScanResult } from "./types.ts";
 
+/** The columns `flash routes` prints, which `flash run`'s start-up table and reload diff share. */
+export const ROUTE_COLUMNS = ["Method", "Local path", "Resource", "Type", "Source"];
+
 /**
  * The dev server's routes, in the order `flash routes` prints them (SPEC section 4): a QB file with
  * one function gets `POST {prefix}/run` and `POST {prefix}/run_sync`; with several, each function

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { scaffoldFiles } from "../../src/init/scaffold.ts";
 import { REPO, removeDir, request, runFlash, stopAll } from "../dev/cli-process.ts";
 import { runFlash as runFlashToEnd } from "../helpers/cli.ts";
 
@@ -183,19 +184,7 @@ describe("examples", () => {
       join(dir, "package.json"),
       JSON.stringify({ name: "examples", private: true, type: "module" }),
     );
-    writeFileSync(
-      join(dir, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-        },
-      }),
-    );
+    writeFileSync(join(dir, "tsconfig.json"), scaffoldFiles("examples", "dev")["tsconfig.json"]!);
     linkPackage(dir);
     const tsc = typecheck(dir);
     // 05_dependencies imports slugify, which its config has the worker install; here it is not installed.

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { noFunctionsError, routesOf } from "../../scan/index.ts";
+import { ROUTE_COLUMNS } from "../../scan/routes.ts";
 import { scanProjectCached } from "../../scan/scan-cache.ts";
 import { FlashError } from "../../shared/errors.ts";
 import { formatWarnings, table } from "../format.ts";
@@ -26,5 +27,5 @@ export async function routesCommand(dir: string, opts: { json?: boolean }): Prom
     return;
   }
   const rows = routes.map((r) => [r.method, r.path, r.resource, r.type, `${r.file}:${r.line}`]);
-  process.stdout.write(`${table(["Method", "Local path", "Resource", "Type", "Source"], rows)}\n`);
+  process.stdout.write(`${table(ROUTE_COLUMNS, rows)}\n`);
 }
