@@ -1,7 +1,7 @@
 // Builds dist/ from src/ with esbuild: one ESM graph with shared chunks, so the CLI and the
 // SDK that user code imports are the very same module instances.
 import { createHash } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -36,3 +36,11 @@ await build({
     __FLASH_BUILD_ID__: JSON.stringify(buildHash.digest("hex").slice(0, 32)),
   },
 });
+
+// Swagger UI's files for /docs, from the swagger-ui-dist devDependency: the published package
+// carries them, so it needs no runtime dependency (and none with an install script).
+const swaggerUi = `${root}node_modules/swagger-ui-dist/`;
+await mkdir(`${root}dist/docs-assets`, { recursive: true });
+for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE", "NOTICE"]) {
+  await copyFile(`${swaggerUi}${file}`, `${root}dist/docs-assets/${file}`);
+}

@@ -111,6 +111,12 @@ export interface HttpRequest {
    * expired or bad signature, not a key problem.
    */
   authErrors?: boolean;
+  /**
+   * Resolve with 4xx and 5xx answers instead of failing (after the retries that apply), for callers
+   * that pass the answer on as it is (the dev server's QB prefixes). 401/403 still fail unless
+   * `authErrors` is false.
+   */
+  anyStatus?: boolean;
 }
 
 /** A 2xx response, body read as text. */
@@ -196,6 +202,7 @@ export async function sendRequest(request: HttpRequest, options: HttpOptions = {
       await backoff(request, options, policy, attempt, `HTTP ${response.status}`, response.headers);
       continue;
     }
+    if (request.anyStatus) return { status: response.status, headers: response.headers, text };
     throw new FlashError(
       "RUNPOD_API",
       `RunPod ${request.operation} failed: HTTP ${response.status}${message ? `: ${message}` : ""}.`,

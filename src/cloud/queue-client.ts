@@ -71,6 +71,9 @@ export function checkPayloadSize(body: string, limit: number, route: string): vo
   }
 }
 
+/** Operations a client may repeat without changing the outcome (RunPod's clients retry them too). */
+const REPEATABLE = new Set(["status", "status-sync", "stream", "cancel", "health"]);
+
 export class QueueClient {
   readonly baseUrl: string;
   readonly #apiKey: string | undefined;
@@ -188,6 +191,40 @@ export class QueueClient {
       signal: options.signal,
       idempotent: false,
     });
+  }
+
+  /**
+   * Sends one queue API request as it is and resolves with the endpoint's status and JSON text,
+   * 4xx and 5xx included: what the dev server's QB prefixes pass on to RunPod's clients. Only
+   * reads (GET, and the operations safe to repeat) are retried. An unreachable endpoint or a
+   * refused key rejects, naming the operation.
+   */
+  async forward(
+    endpointId: string,
+    request: { method: "GET" | "POST"; path: string; body?: string; signal?: AbortSignal },
+  ): Promise<{ status: number; text: string }> {
+    const { method, path, body, signal } = request;
+    const op = path.split(/[/?]/)[1] ?? path;
+    if (this.#transport) {
+      if (signal?.aborted) throw new FlashError("ABORTED", `RunPod queue ${op} was aborted.`);
+      return this.#transport({ method, endpointId, path, apiKey: this.#apiKey, body, signal });
+    }
+    const answer = await sendRequest(
+      {
+        operation: `queue ${op} (endpoint ${endpointId})`,
+        url: `${this.baseUrl}/${encodeURIComponent(endpointId)}${path}`,
+        method,
+        apiKey: this.#apiKey,
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        body,
+        idempotent: method === "GET" || REPEATABLE.has(op),
+        signal,
+        anyStatus: true,
+      },
+      // A runsync or status-sync holds the request up to its wait (at most 300 s).
+      { ...this.#http, timeoutMs: Math.max(this.#http.timeoutMs ?? 0, 310_000) },
+    );
+    return { status: answer.status, text: answer.text };
   }
 
   async #send<S extends z.ZodType>(

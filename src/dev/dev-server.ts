@@ -9,16 +9,15 @@ import { setDispatcher } from "../sdk/remote.ts";
 import { FlashError, isFlashError } from "../shared/errors.ts";
 import type { AllowedHosts } from "../shared/request-guard.ts";
 import { REGISTER_QB_MODULE } from "./bundle.ts";
+import { createDevApp, type RequestListener } from "./dev-app.ts";
 import { DevDispatcher } from "./dispatcher.ts";
-import { buildDocsApp } from "./docs-app.ts";
+import { docsSourceOf } from "./docs.ts";
 import type { ExecutionTarget } from "./execution.ts";
 import { failureReport } from "./failure-report.ts";
-import { createFastPath, type FastPath } from "./fast-path.ts";
 import { ensureGitignored } from "./gitignore.ts";
-import { buildHttpApp, type LbHandlerFn, type RequestListener } from "./http-app.ts";
 import { HttpHost } from "./http-host.ts";
-import { JobStore } from "./job-store.ts";
-import { messageOf as callMessageOf, httpStatusOf, pathOf, stackOf } from "./lb-call.ts";
+import { JobOwners } from "./job-owners.ts";
+import { messageOf as callMessageOf, httpStatusOf, type LbHandlerFn, stackOf } from "./lb-call.ts";
 import {
   devBundleDir,
   type LoadedLbModules,
@@ -26,8 +25,7 @@ import {
   loadLbHandlers,
   removeStaleDevBundles,
 } from "./lb-modules.ts";
-import type { QbCallDeps } from "./qb-call.ts";
-import { checkReservedRoutes, type DevRoute, devRoutesOf, type LbRoute } from "./routes.ts";
+import { checkReservedRoutes, type DevRoute, devRoutesOf, type LbRoute, type QbRoute } from "./routes.ts";
 import { cliSdkEntry } from "./sdk-entry.ts";
 import { writeServerFile } from "./server-file.ts";
 import { formatWarning, routeChanges, startupTable } from "./table.ts";
@@ -121,7 +119,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const root = resolve(options.root);
   const sessionId = randomBytes(LIVE_SESSION_ID_LENGTH / 2).toString("hex");
   const sdkEntry = cliSdkEntry();
-  const jobs = new JobStore();
+  const owners = new JobOwners();
   // Stack traces of user code point at the .ts files, not at the bundles.
   process.setSourceMapsEnabled(true);
   // FLASH_DEBUG_TIMING=1 reports how long each start-up phase took (for tuning start-up time).
@@ -198,27 +196,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   globals[REGISTER_QB_MODULE] = dispatcher.register;
   setDispatcher(dispatcher);
 
-  // The Swagger UI app of a generation, built on first use (see docs-app.ts).
-  const docsOf = (routes: readonly DevRoute[]) => {
-    let built: Promise<RequestListener> | undefined;
-    return () => {
-      built ??= buildDocsApp(routes);
-      return built;
-    };
-  };
-  const qbDeps: QbCallDeps = {
-    jobs,
-    showStacks: options.showStacks ?? true,
-    runQb: (route, input) =>
-      dispatcher.run(route.resource.file, route.fn.name, input).catch((err: unknown) => {
-        reportFailure("POST", route.path, route.fn.name, err);
-        throw err;
-      }),
-  };
-  const buildApp = (generation: Generation) =>
-    buildHttpApp({
+  const buildApp = (generation: Generation): RequestListener =>
+    createDevApp({
       routes: generation.routes,
-      ...qbDeps,
+      showStacks: options.showStacks ?? true,
+      root,
+      owners,
+      docs: docsSourceOf(generation.routes),
+      endpoint: (route: QbRoute) => startTarget().then((t) => t.endpoint(route.resource)),
+      bundleOf: (file) => bundles.get(file),
+      reportFailure: (route, message, stack) =>
+        options.warn(
+          failureReport({ method: route.method, path: route.path, fn: route.fn.name, message, stack, root }),
+        ),
       lbHandler: (route) => {
         const handler = reportingLb(
           route,
@@ -241,35 +231,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw err;
   });
   current.lb = lbModules;
-  // Listen before Fastify is even loaded (a few hundred milliseconds): until the routes app is
-  // built, /ping and static LB routes are answered directly and every other request waits for it.
-  const first = current;
-  let appBuilt: (app: Promise<RequestListener>) => void = () => {};
-  const firstApp = new Promise<RequestListener>((resolve) => {
-    appBuilt = resolve;
+  const host = new HttpHost(buildApp(current), {
+    allowedHosts: options.allowedHosts,
+    requestLog: options.verbose ? options.log : undefined,
+    onError: (err, req) =>
+      options.warn(
+        `${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      ),
   });
-  firstApp.catch(() => {});
-  let currentDocs = docsOf(current.routes);
-  const host = new HttpHost(
-    bootstrapListener(
-      createFastPath(first.routes, {
-        lbHandler: (route) =>
-          reportingLb(route, first.lb.handlers.get(lbKey(route.resource.file, route.fn.name))) as LbHandlerFn,
-        showStacks: options.showStacks ?? true,
-        qb: qbDeps,
-      }),
-      firstApp,
-    ),
-    currentDocs,
-    {
-      allowedHosts: options.allowedHosts,
-      requestLog: options.verbose ? options.log : undefined,
-      onError: (err, req) =>
-        options.warn(
-          `${req.method} ${req.url} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        ),
-    },
-  );
   let port: number;
   try {
     port = await host.listen(options.host, options.port);
@@ -286,11 +255,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const portNote =
     options.port !== 0 && port !== options.port ? `Port ${options.port} is taken; using ${port}.` : undefined;
   if (options.startTargetAtOnce) void startTarget();
-  // Build the docs app once start-up is over, so /docs is ready when opened without delaying /ping.
-  const warmDocs = setTimeout(() => {
-    void currentDocs().catch(() => {});
-  }, 1000);
-  warmDocs.unref();
 
   let attempts = 1;
   // Reloads run one at a time; changes arriving meanwhile cause one more reload after it.
@@ -338,11 +302,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         loadLbHandlers({ root, scan: next, generation: id, sdkEntry, previous: current.lb }),
         bundles.refresh(next),
       ]);
-      const { listener: nextListener } = await buildApp(generation);
+      const nextListener = buildApp(generation);
       const previous = current;
       current = generation;
-      currentDocs = docsOf(generation.routes);
-      host.swap(nextListener, currentDocs);
+      host.swap(nextListener);
       bundles.prune(next);
       await writeServerFile(root, next, generation.routes);
       const changes = routeChanges(previous.routes, generation.routes);
@@ -399,18 +362,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       readyMs: performance.now(),
     }),
   );
-  // Only now: loading Fastify keeps the main thread busy for a while, and neither listening nor the
-  // table should wait for it (requests that need it wait instead, see bootstrapListener).
-  appBuilt(buildApp(first).then((app) => app.listener));
-  firstApp.then(
-    (listener) => {
-      phase("app built");
-      // A reload may already have swapped in a newer generation.
-      if (current === first) host.swap(listener, currentDocs);
-    },
-    (err) => options.warn(`the dev server could not build its routes: ${messageOf(err)}`),
-  );
-
   let closing: Promise<string[]> | undefined;
   return {
     url,
@@ -437,29 +388,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       })();
       return closing;
     },
-  };
-}
-
-/**
- * The request listener of a server whose routes app is still being built: static LB routes and
- * `/ping` are answered at once, everything else as soon as the app is ready.
- */
-function bootstrapListener(fast: FastPath, app: Promise<RequestListener>): RequestListener {
-  return (req, res) => {
-    const served = fast(req, res);
-    if (served) return served;
-    if (req.method === "GET" && pathOf(req.url ?? "/") === "/ping") {
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-      res.end('{"status":"healthy"}');
-      return;
-    }
-    return app.then(
-      (listener) => listener(req, res),
-      (err: unknown) => {
-        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-        res.end(JSON.stringify({ error: `the dev server could not build its routes: ${messageOf(err)}` }));
-      },
-    );
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
+import type { QueueTransport } from "../shared/queue-transport.ts";
 import type { WorkerBundle } from "./bundle.ts";
 
 /** One QB call, ready to send: which function of which resource, its code and its input. */
@@ -13,6 +14,19 @@ export interface QbJob {
 }
 
 /**
+ * A resource's endpoint on the target: the queue API (`/v2/{endpointId}/...`) that QB prefixes of
+ * the dev server forward to, answering each request with the status and JSON text the endpoint
+ * gave (4xx included, as RunPod's clients expect them).
+ */
+export interface QueueEndpoint {
+  readonly endpointId: string;
+  /** Sends one queue API request; `path` follows `/v2/{endpointId}` (e.g. `/runsync?wait=1000`). */
+  send(
+    request: Omit<Parameters<QueueTransport>[0], "endpointId" | "apiKey">,
+  ): Promise<{ status: number; text: string }>;
+}
+
+/**
  * Where QB calls of a dev session run: local workers of the embedded emulator, RunPod, or (for
  * tests) this process. Every target resolves with the function's output or rejects with the
  * reason it did not complete.
@@ -21,6 +35,26 @@ export interface ExecutionTarget {
   /** Shown in the startup table: `local workers`, `RunPod (live endpoints)`. */
   readonly executesOn: string;
   run(job: QbJob, call: CallOptions | undefined): Promise<unknown>;
+  /** The resource's endpoint (provisioned on first use), for the queue API of its QB prefixes. */
+  endpoint(resource: ScannedResource): Promise<QueueEndpoint>;
   /** Removes what this session provisioned and stops local workers; reports each removal. */
   close(): Promise<string[]>;
+}
+
+/**
+ * The input of a live job (SPEC section 5): the function's code in the `__flash__` envelope around
+ * the user's input. Live workers load the bundle and call the named export with `input`.
+ */
+export function liveJobInput(job: Omit<QbJob, "resource"> & { file: string }): Record<string, unknown> {
+  return {
+    __flash__: {
+      v: 1,
+      function: job.functionName,
+      file: job.file,
+      bundle: { sha256: job.bundle.sha256, code: job.bundle.code },
+      dependencies: job.dependencies,
+      systemDependencies: job.systemDependencies,
+    },
+    input: job.input,
+  };
 }

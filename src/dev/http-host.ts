@@ -9,8 +9,7 @@ import {
 } from "../shared/request-guard.ts";
 import { serveSafely } from "../shared/serve-safely.ts";
 import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
-import type { RequestListener } from "./http-app.ts";
-import { isDocsPath } from "./routes.ts";
+import type { RequestListener } from "./dev-app.ts";
 
 /** How many ports after the asked one are tried when it is taken. */
 const PORT_ATTEMPTS = 20;
@@ -22,18 +21,13 @@ const PORT_ATTEMPTS = 20;
 export class HttpHost {
   readonly server: Server;
   private listener: RequestListener;
-  private docs: () => Promise<RequestListener>;
   private readonly allowedHosts: AllowedHosts | undefined;
   /** Host and Origin check; set by {@link listen}, which knows the bound host. */
   private guard: RequestGuard = () => undefined;
 
-  /**
-   * @param routes serves everything but the docs
-   * @param docs the docs app (`/docs`, `/openapi.json`), built on first use
-   */
+  /** @param routes serves every request that passes the Host and Origin checks */
   constructor(
     routes: RequestListener,
-    docs: () => Promise<RequestListener>,
     options: {
       allowedHosts?: AllowedHosts;
       timeouts?: ServerTimeouts;
@@ -44,7 +38,6 @@ export class HttpHost {
     } = {},
   ) {
     this.listener = routes;
-    this.docs = docs;
     this.allowedHosts = options.allowedHosts;
     const requestLog = options.requestLog;
     const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -66,9 +59,6 @@ export class HttpHost {
         res.end(body);
         return;
       }
-      // Cheap first-character test before the regex, to keep the route path lean.
-      const c = url.charCodeAt(1);
-      if ((c === 100 || c === 111) && isDocsPath(pathOf(url))) return this.serveDocs(req, res);
       return this.listener(req, res);
     };
     // One failed request answers 500; it never takes the session (and its live endpoints) down.
@@ -79,20 +69,9 @@ export class HttpHost {
     this.server.keepAliveTimeout = 65_000;
   }
 
-  /** Serves the next requests with new apps; requests already running finish on the old ones. */
-  swap(routes: RequestListener, docs: () => Promise<RequestListener>): void {
+  /** Serves the next requests with a new app; requests already running finish on the old one. */
+  swap(routes: RequestListener): void {
     this.listener = routes;
-    this.docs = docs;
-  }
-
-  private serveDocs(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return this.docs().then(
-      (listener) => listener(req, res),
-      (err: unknown) => {
-        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-        res.end(JSON.stringify({ error: `the docs could not be built: ${(err as Error).message}` }));
-      },
-    );
   }
 
   /**

@@ -8,7 +8,7 @@ import { isProcessAlive } from "../shared/process-alive.ts";
 import { bundleForDevServer } from "./bundle.ts";
 import { projectFrameOf } from "./error-location.ts";
 import { signatureSince, statSignature } from "./file-signature.ts";
-import type { LbHandlerFn } from "./http-app.ts";
+import type { LbHandlerFn } from "./lb-call.ts";
 
 /** Generations of dev bundles kept on disk: the current one and the one before (still in use by requests in flight). */
 const KEEP_GENERATIONS = 2;

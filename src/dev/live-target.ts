@@ -7,7 +7,7 @@ import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
 import { isProcessAlive } from "../shared/process-alive.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
-import type { ExecutionTarget, QbJob } from "./execution.ts";
+import { type ExecutionTarget, liveJobInput, type QbJob, type QueueEndpoint } from "./execution.ts";
 import { liveEndpointInput } from "./live-endpoint.ts";
 import {
   type LiveEndpointEntry,
@@ -88,22 +88,18 @@ export class LiveTarget implements ExecutionTarget {
 
   async run(job: QbJob, call: CallOptions | undefined): Promise<unknown> {
     const endpoint = await this.endpointFor(job.resource);
-    const input = {
-      __flash__: {
-        v: 1,
-        function: job.functionName,
-        file: job.resource.file,
-        bundle: { sha256: job.bundle.sha256, code: job.bundle.code },
-        dependencies: job.dependencies,
-        systemDependencies: job.systemDependencies,
-      },
-      input: job.input,
-    };
+    const input = liveJobInput({ ...job, file: job.resource.file });
     return callEndpoint(this.options.queue, endpoint.id, input, {
       timeoutMs: call?.timeoutMs,
       signal: call?.signal,
       label: endpoint.name,
     });
+  }
+
+  async endpoint(resource: ScannedResource): Promise<QueueEndpoint> {
+    const { id } = await this.endpointFor(resource);
+    const queue = this.options.queue;
+    return { endpointId: id, send: (request) => queue.forward(id, request) };
   }
 
   /** The resource's live endpoint: created on first use, updated when its config changed. */

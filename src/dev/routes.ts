@@ -1,23 +1,21 @@
 import type { RemoteFunctionInfo, ScannedResource, ScanResult } from "../scan/types.ts";
 import type { HttpMethod } from "../sdk/enums.ts";
 import { FlashError } from "../shared/errors.ts";
+import { QUEUE_OPERATIONS, type QueueOperation } from "../shared/queue-operations.ts";
+import { LB_PAYLOAD_LIMIT, RUN_PAYLOAD_LIMIT, RUNSYNC_PAYLOAD_LIMIT } from "../shared/schemas/job.ts";
 
 /** RunPod's request size limits, which the dev server enforces so nothing passes locally that fails there. */
 export const BODY_LIMITS = {
-  run: 10 * 1024 * 1024,
-  runSync: 20 * 1024 * 1024,
-  lb: 30 * 1024 * 1024,
+  run: RUN_PAYLOAD_LIMIT,
+  runSync: RUNSYNC_PAYLOAD_LIMIT,
+  lb: LB_PAYLOAD_LIMIT,
 } as const;
 
-/** How 413 answers name each limit: `The body is too large (over <label>).` */
-export const LIMIT_LABELS = {
-  run: "10 MB, RunPod's limit for /run",
-  runSync: "20 MB, RunPod's limit for /run_sync",
-  lb: "30 MB, RunPod's limit for load-balanced requests",
-} as const;
-
-/** The operation a QB route performs; `runsync` is RunPod's current spelling of `run_sync`. */
-export type QbOperation = "run" | "run_sync" | "runsync";
+/**
+ * The operation a QB route performs: one of RunPod's queue operations, or `run_sync`, the PRD's
+ * spelling of `runsync`.
+ */
+export type QbOperation = QueueOperation | "run_sync";
 
 interface RouteBase {
   method: HttpMethod;
@@ -25,19 +23,19 @@ interface RouteBase {
   path: string;
   resource: ScannedResource;
   fn: RemoteFunctionInfo;
-  /** Shown in the startup table (the extra RunPod spellings and status routes are not). */
+  /** Shown in the startup table (the other queue operations are not). */
   listed: boolean;
 }
 
-/** A route that dispatches a job to a queue-based function. */
+/**
+ * A route of a QB prefix: each prefix (`{prefix}`, or `{prefix}/{fn}` per function of a
+ * multi-function file) is a RunPod endpoint serving the whole queue API (SPEC section 4).
+ */
 export interface QbRoute extends RouteBase {
   kind: "qb";
   operation: QbOperation;
-}
-
-/** `GET {base}/status/{id}`: a job of this session. */
-export interface StatusRoute extends RouteBase {
-  kind: "status";
+  /** The QB prefix: the path of the endpoint the route belongs to, e.g. `/gpu_worker`. */
+  base: string;
 }
 
 /** A load-balanced route: the handler runs in the dev server process. */
@@ -45,13 +43,25 @@ export interface LbRoute extends RouteBase {
   kind: "lb";
 }
 
-export type DevRoute = QbRoute | StatusRoute | LbRoute;
+export type DevRoute = QbRoute | LbRoute;
+
+/** The queue operations each QB prefix serves besides `/run` and `/run_sync`, in docs order. */
+const QUEUE_ROUTES: readonly QueueOperation[] = [
+  "runsync",
+  "status",
+  "status-sync",
+  "stream",
+  "cancel",
+  "retry",
+  "purge-queue",
+  "health",
+];
 
 /**
  * Every route the dev server serves for a scan, in table order (SPEC section 4): a QB file with one
  * function gets `{prefix}/run` and `{prefix}/run_sync`, one with several `{prefix}/{fn}/run` and
- * `{prefix}/{fn}/run_sync`; each QB base also answers `/runsync` and `GET /status/{id}`; an LB
- * function is served at `{prefix}{path}` with its method.
+ * `{prefix}/{fn}/run_sync`, and each of those prefixes the rest of RunPod's queue API (unlisted);
+ * an LB function is served at `{prefix}{path}` with its method.
  */
 export function devRoutesOf(scan: ScanResult): DevRoute[] {
   const routes: DevRoute[] = [];
@@ -69,24 +79,23 @@ export function devRoutesOf(scan: ScanResult): DevRoute[] {
         continue;
       }
       const base = resource.functions.length === 1 ? resource.urlPrefix : `${resource.urlPrefix}/${fn.name}`;
-      const qb = (operation: QbOperation, listed: boolean): QbRoute => ({
-        kind: "qb",
-        method: "POST",
-        path: `${base}/${operation}`,
-        operation,
-        resource,
-        fn,
-        listed,
-      });
-      routes.push(qb("run", true), qb("run_sync", true), qb("runsync", false));
-      routes.push({
-        kind: "status",
-        method: "GET",
-        path: `${base}/status/{id}`,
-        resource,
-        fn,
-        listed: false,
-      });
+      const qb = (operation: QbOperation, method: HttpMethod, listed: boolean): QbRoute => {
+        const info = QUEUE_OPERATIONS[operation === "run_sync" ? "runsync" : operation];
+        return {
+          kind: "qb",
+          method,
+          path: `${base}/${operation}${info.needsJob ? "/{id}" : ""}`,
+          operation,
+          base,
+          resource,
+          fn,
+          listed,
+        };
+      };
+      routes.push(qb("run", "POST", true), qb("run_sync", "POST", true));
+      for (const operation of QUEUE_ROUTES) {
+        for (const method of QUEUE_OPERATIONS[operation].methods) routes.push(qb(operation, method, false));
+      }
     }
   }
   return routes;

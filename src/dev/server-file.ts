@@ -60,7 +60,8 @@ export function renderServerFile(scan: ScanResult, routes: readonly DevRoute[]):
   );
   let current = "";
   for (const route of routes) {
-    if (!route.listed && route.kind !== "qb") continue;
+    // The submissions of each QB prefix; its other queue operations are named below.
+    if (!route.listed && !(route.kind === "qb" && route.operation === "runsync")) continue;
     const r = route.resource;
     if (r.file !== current) {
       current = r.file;
@@ -80,7 +81,8 @@ export function renderServerFile(scan: ScanResult, routes: readonly DevRoute[]):
   lines.push(
     "];",
     "",
-    "// Also served: GET {QB base}/status/{id} for the jobs of this session,",
+    "// Also served: the rest of RunPod's queue API under each QB prefix (status/{id}, status-sync/{id},",
+    "// stream/{id}, cancel/{id}, retry/{id}, purge-queue, health),",
     '// GET / (name and docs link), GET /ping ({"status": "healthy"}), GET /openapi.json, Swagger UI at /docs.',
     "",
   );

@@ -21,7 +21,8 @@ function listed(routes: readonly DevRoute[]): DevRoute[] {
 
 /**
  * The startup table of PRD section 8.1: heading, one row per route (method and local path,
- * resource, type), where QB functions run, and the docs link.
+ * resource, type), where QB functions run, that each QB prefix serves RunPod's whole queue API,
+ * and the docs link.
  */
 export function startupTable(options: {
   url: string;
@@ -37,6 +38,11 @@ export function startupTable(options: {
   // The same columns as `flash routes`.
   out.push(table(ROUTE_COLUMNS, listed(options.routes).map(routeRow)), "");
   out.push(`  QB functions execute on: ${options.executesOn}`);
+  if (options.routes.some((r) => r.kind === "qb")) {
+    out.push(
+      "  Each QB prefix is a RunPod endpoint: also /runsync, /status/{id}, /status-sync/{id}, /stream/{id}, /cancel/{id}, /retry/{id}, /purge-queue, /health",
+    );
+  }
   out.push(`  Visit ${options.url}/docs for Swagger UI`);
   out.push("  Press Ctrl+C to stop; the endpoints this session created are removed on exit");
   return `${out.join("\n")}\n`;

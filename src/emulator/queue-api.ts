@@ -1,5 +1,8 @@
 import type { IncomingMessage } from "node:http";
+import { unroutedReply } from "../shared/http/reply.ts";
+import { Router } from "../shared/http/router.ts";
 import { CARRIER_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
+import { jobNotFoundMessage, QUEUE_OPERATIONS, type QueueOperation } from "../shared/queue-operations.ts";
 import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import {
@@ -83,23 +86,28 @@ interface Ctx {
 
 type Handler = (c: Ctx) => Promise<QueueReply> | QueueReply;
 
-interface Route {
-  methods: string[];
-  needsJob: boolean;
-  handle: Handler;
-}
-
-const routes: Record<string, Route> = {
-  run: { methods: ["POST"], needsJob: false, handle: (c) => submit(c, false) },
-  runsync: { methods: ["POST"], needsJob: false, handle: (c) => submit(c, true) },
-  status: { methods: ["GET", "POST"], needsJob: true, handle: status },
-  "status-sync": { methods: ["GET", "POST"], needsJob: true, handle: statusSync },
-  stream: { methods: ["GET", "POST"], needsJob: true, handle: stream },
-  cancel: { methods: ["POST"], needsJob: true, handle: cancel },
-  retry: { methods: ["POST"], needsJob: true, handle: retry },
-  "purge-queue": { methods: ["POST"], needsJob: false, handle: purge },
-  health: { methods: ["GET"], needsJob: false, handle: health },
+const handlers: Record<QueueOperation, Handler> = {
+  run: (c) => submit(c, false),
+  runsync: (c) => submit(c, true),
+  status,
+  "status-sync": statusSync,
+  stream,
+  cancel,
+  retry,
+  "purge-queue": purge,
+  health,
 };
+
+/** The queue API's routes under `/v2/{endpointId}`, from the one table of operations. */
+const router = new Router<QueueOperation>(
+  Object.entries(QUEUE_OPERATIONS).flatMap(([op, info]) =>
+    info.methods.map((method) => ({
+      method,
+      path: `/${op}${info.needsJob ? "/{jobId}" : ""}`,
+      handler: op as QueueOperation,
+    })),
+  ),
+);
 
 const error = (status: number, message: string): QueueReply => ({ status, body: { error: message } });
 
@@ -124,15 +132,6 @@ export async function serveQueueApi(
     request.discardBody();
     return error(404, `endpoint ${endpointId} not found`);
   }
-  const route = Object.hasOwn(routes, action) ? routes[action] : undefined;
-  if (!route) {
-    request.discardBody();
-    return error(404, `no such route: ${request.path}`);
-  }
-  if (!route.methods.includes(request.method)) {
-    request.discardBody();
-    return error(405, `${request.method} is not allowed on /${action}; use ${route.methods.join(" or ")}`);
-  }
   if (endpoint.type === "LB") {
     request.discardBody();
     return error(
@@ -140,17 +139,25 @@ export async function serveQueueApi(
       `not allowed for LB endpoint: ${endpoint.id} is load-balanced; call /lb/${endpoint.id}/<path>`,
     );
   }
-  const jobId = rest[0] ? decodeURIComponent(rest[0]) : undefined;
-  if (route.needsJob && !jobId) {
+  const match = router.match(request.method, `/${[action, ...rest].join("/")}`);
+  if (match.kind !== "found") {
     request.discardBody();
-    return error(400, `missing job id: /${action}/{jobId}`);
+    // A job operation without its id names what is missing rather than a bare 404.
+    const info = QUEUE_OPERATIONS[action as QueueOperation];
+    if (
+      match.kind === "none" &&
+      Object.hasOwn(QUEUE_OPERATIONS, action) &&
+      info.needsJob &&
+      rest.length === 0
+    ) {
+      return error(400, `missing job id: /${action}/{jobId}`);
+    }
+    const reply = unroutedReply(match, request.method, request.path);
+    return { status: reply.status, body: reply.body };
   }
-  if (rest.length > (route.needsJob ? 1 : 0)) {
-    request.discardBody();
-    return error(404, `no such route: ${request.path}`);
-  }
+  const jobId = match.params.jobId;
   try {
-    return await route.handle({ deps, endpoint, request, jobId });
+    return await handlers[match.handler]({ deps, endpoint, request, jobId });
   } catch (err) {
     return error(500, `emulator error: ${(err as Error).message}`);
   }
@@ -199,7 +206,7 @@ function findJob(c: Ctx): Job | undefined {
 }
 
 function noJob(c: Ctx): QueueReply {
-  return error(404, `job ${c.jobId} not found (unknown, or its result expired)`);
+  return error(404, jobNotFoundMessage(c.jobId!));
 }
 
 function status(c: Ctx): QueueReply {

@@ -1,20 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { pathToFileURL } from "node:url";
-import { MAX_JSON_DEPTH, parseJsonLimited } from "../shared/json-depth.ts";
-import { readBody } from "../shared/read-body.ts";
-import { LB_PAYLOAD_LIMIT } from "../shared/schemas/job.ts";
+import { readLbRequest } from "../shared/http/lb-request.ts";
+import { pathOf, sendJson, sendReply, unroutedReply } from "../shared/http/reply.ts";
+import { Router } from "../shared/http/router.ts";
 import { type SafeRequestListener, serveSafely } from "../shared/serve-safely.ts";
 import { loadDeployedCode } from "./artifact.ts";
 import { describeError, resolveExport, type UserFunction } from "./call-export.ts";
 import { installDeployedDispatcher } from "./deployed-dispatcher.ts";
 import type { WorkerEnv } from "./env.ts";
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  params: string[];
-  fn: UserFunction;
-}
 
 export interface LbWorker {
   stop(): Promise<void>;
@@ -30,13 +23,13 @@ export interface LbWorker {
  */
 export async function startLbWorker(env: WorkerEnv, log: (line: string) => void): Promise<LbWorker> {
   if (!env.resourceName) throw new Error("FLASH_RESOURCE_NAME must be set for a load-balanced worker");
-  let routes: Route[] | undefined;
+  let routes: Router<UserFunction> | undefined;
   let loadError: string | undefined;
 
   const ping = (res: ServerResponse) => {
-    if (loadError) return json(res, 503, { status: "unhealthy", error: loadError });
+    if (loadError) return sendJson(res, 503, { status: "unhealthy", error: loadError });
     if (!routes) return void res.writeHead(204).end();
-    json(res, 200, { status: "healthy" });
+    sendJson(res, 200, { status: "healthy" });
   };
 
   // A failure serving one request answers it 500; it never ends the worker and its other requests.
@@ -52,7 +45,7 @@ export async function startLbWorker(env: WorkerEnv, log: (line: string) => void)
     safely((req, res) => {
       const path = (req.url ?? "/").split("?")[0]!;
       if (path === "/ping" && env.portHealth === env.port) return ping(res);
-      if (!routes) return json(res, 503, { error: loadError ?? "the worker is still loading" });
+      if (!routes) return sendJson(res, 503, { error: loadError ?? "the worker is still loading" });
       return serve(routes, req, res, log);
     }),
   );
@@ -69,24 +62,17 @@ export async function startLbWorker(env: WorkerEnv, log: (line: string) => void)
     const code = await loadDeployedCode(env, env.resourceName, log);
     installDeployedDispatcher();
     const mod = (await import(pathToFileURL(code.modulePath).href)) as Record<string, unknown>;
-    routes = code.resource.functions.map((f) => {
-      if (!f.method || !f.path) throw new Error(`manifest function "${f.name}" has no http_method/http_path`);
-      const params: string[] = [];
-      const source = f.path.replace(
-        /\{([A-Za-z_][A-Za-z0-9_]*)\}|[.*+?^$()|[\]\\]/g,
-        (m, name: string | undefined) => {
-          if (name === undefined) return `\\${m}`;
-          params.push(name);
-          return "([^/]+)";
-        },
-      );
-      return {
-        method: f.method,
-        pattern: new RegExp(`^${source}/?$`),
-        params,
-        fn: resolveExport(mod, f.name, `resources/${env.resourceName}.mjs`),
-      };
-    });
+    routes = new Router(
+      code.resource.functions.map((f) => {
+        if (!f.method || !f.path)
+          throw new Error(`manifest function "${f.name}" has no http_method/http_path`);
+        return {
+          method: f.method,
+          path: f.path,
+          handler: resolveExport(mod, f.name, `resources/${env.resourceName}.mjs`),
+        };
+      }),
+    );
   } catch (err) {
     loadError = (err as Error).message;
     log(`failed to load routes: ${loadError}`);
@@ -108,74 +94,32 @@ export async function startLbWorker(env: WorkerEnv, log: (line: string) => void)
 }
 
 async function serve(
-  routes: Route[],
+  routes: Router<UserFunction>,
   req: IncomingMessage,
   res: ServerResponse,
   log: (line: string) => void,
 ): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://worker");
-  const matching = routes.filter((r) => r.pattern.test(url.pathname));
-  if (matching.length === 0) return json(res, 404, { error: `no route for ${url.pathname}` });
-  const route = matching.find((r) => r.method === req.method);
-  if (!route) {
-    res.setHeader("allow", matching.map((r) => r.method).join(", "));
-    return json(res, 405, { error: `${req.method} is not allowed on ${url.pathname}` });
+  const url = req.url ?? "/";
+  const path = pathOf(url);
+  const method = req.method ?? "GET";
+  const match = routes.match(method, path);
+  if (match.kind !== "found") {
+    req.resume();
+    return sendReply(res, unroutedReply(match, method, path));
   }
-  const m = route.pattern.exec(url.pathname)!;
-  const params = Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(m[i + 1]!)]));
-  const query: Record<string, string | string[]> = {};
-  for (const [k, v] of url.searchParams) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  const request = await readLbRequest(req, url, match.params);
+  if (!request.ok) {
+    if (request.reply) sendReply(res, request.reply);
+    return;
   }
-  let input: unknown = query;
-  if (req.method !== "GET" && req.method !== "DELETE") {
-    const { body, tooLarge } = await readBody(req, LB_PAYLOAD_LIMIT);
-    if (tooLarge)
-      return json(res, 413, { error: `request body over the ${LB_PAYLOAD_LIMIT / 1024 / 1024} MB limit` });
-    if (!req.complete) return; // the client went away mid-body: nobody to answer
-    if (body.length === 0) input = {};
-    else {
-      const parsed = parseJsonLimited(body, MAX_JSON_DEPTH);
-      if (!parsed.ok) {
-        const why =
-          parsed.reason === "depth"
-            ? `the request body is refused: ${parsed.message}`
-            : "the request body is not valid JSON";
-        return json(res, 400, { error: why });
-      }
-      input = parsed.value;
-    }
-  }
-  const ctx = {
-    method: req.method ?? "GET",
-    path: url.pathname,
-    params,
-    query,
-    headers: req.headers,
-    raw: req,
-  };
   try {
-    const out = await route.fn(input, ctx);
-    json(res, 200, out === undefined ? null : out);
+    const out = await match.handler(request.input, request.ctx);
+    sendJson(res, 200, out === undefined ? null : out);
   } catch (err) {
     const info = describeError(err);
-    log(`${req.method} ${url.pathname} failed: ${info.error_traceback ?? info.error_message}`);
-    json(res, 500, { error: info.error_message });
+    log(`${method} ${path} failed: ${info.error_traceback ?? info.error_message}`);
+    sendJson(res, 500, { error: info.error_message });
   }
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  let body: string;
-  try {
-    body = JSON.stringify(value);
-  } catch (err) {
-    status = 500;
-    body = JSON.stringify({ error: `the response cannot be sent as JSON: ${(err as Error).message}` });
-  }
-  res
-    .writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
-    .end(body);
 }
 
 function listen(server: Server, port: number): Promise<void> {

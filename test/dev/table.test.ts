@@ -25,7 +25,11 @@ describe("startup table", () => {
     ]);
     expect(text).toContain("QB functions execute on: local workers");
     expect(text).toContain("Visit http://127.0.0.1:8888/docs for Swagger UI");
-    expect(text).not.toContain("runsync");
+    // The PRD's rows only; one line says what else each QB prefix serves.
+    expect(lines.filter((l) => /^\s+(GET|POST)\s/.test(l) && l.includes("runsync"))).toEqual([]);
+    expect(text).toContain(
+      "Each QB prefix is a RunPod endpoint: also /runsync, /status/{id}, /status-sync/{id}, /stream/{id}, /cancel/{id}, /retry/{id}, /purge-queue, /health",
+    );
   });
 
   it("says when the asked port was taken", () => {
@@ -65,5 +69,6 @@ describe(".flash/server.ts", () => {
     expect(text).toContain('path: "/preprocess/first_pass/compute", type: "LB"');
     expect(text).toContain('tag: "gpu_worker [QB]"');
     expect(text).not.toMatch(/path: "[^"]*\/status\//);
+    expect(text).toContain("status-sync/{id}");
   });
 });

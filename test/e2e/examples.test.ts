@@ -51,8 +51,11 @@ describe("examples serve under flash run --local with the documented outputs", (
       status: "COMPLETED",
       output: { result: "processed", input: { prompt: "hi" } },
     });
+    // /run queues and answers at once (RunPod's semantics); /status-sync waits for the result.
     const run = await request(`${url}/gpu_worker/run`, { json: { input: { prompt: "again" } } });
-    expect(run.body).toMatchObject({ status: "COMPLETED", output: { input: { prompt: "again" } } });
+    expect(run.body).toEqual({ id: expect.any(String), status: "IN_QUEUE" });
+    const done = await request(`${url}/gpu_worker/status-sync/${(run.body as { id: string }).id}?wait=30000`);
+    expect(done.body).toMatchObject({ status: "COMPLETED", output: { input: { prompt: "again" } } });
   });
 
   it("00_multi_resource: the LB route orchestrates both QB workers", async () => {

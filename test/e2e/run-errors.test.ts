@@ -23,7 +23,10 @@ describe("flash run shows failed calls as the user's source lines", () => {
   it("a throwing QB function: a terminal line with file:line and a code frame, and a mapped stack", async () => {
     const res = await request(`${url}/boom/run_sync`, { json: { input: { n: 5 } } });
     const body = res.body as { status: string; error: string; stack: string };
-    expect(body).toMatchObject({ status: "FAILED", error: "too big: 5" });
+    // RunPod's shape: HTTP 200, FAILED, and the worker's error as RunPod shows it (a JSON string).
+    expect(res.status).toBe(200);
+    expect(body.status).toBe("FAILED");
+    expect(JSON.parse(body.error)).toMatchObject({ error_type: "Error", error_message: "too big: 5" });
     expectUserStack(body.stack, dir, "boom.ts");
     expect(body.stack).toMatch(/at inner \(.*boom\.ts:6:\d+\)/);
 

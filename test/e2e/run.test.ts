@@ -39,7 +39,7 @@ describe("flash run on the PRD project shape", () => {
   });
 
   it("runs a one-function QB file at {prefix}/run_sync and /run", async () => {
-    for (const op of ["run_sync", "run", "runsync"]) {
+    for (const op of ["run_sync", "runsync"]) {
       const res = await request(`${url}/gpu_worker/${op}`, { json: { input: { prompt: "hi" } } });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({
@@ -50,6 +50,12 @@ describe("flash run on the PRD project shape", () => {
       const status = await request(`${url}/gpu_worker/status/${id}`);
       expect(status.body).toMatchObject({ id, status: "COMPLETED" });
     }
+    // /run queues the job and answers at once, as RunPod does; status-sync waits for it.
+    const run = await request(`${url}/gpu_worker/run`, { json: { input: { prompt: "hi" } } });
+    expect(run.body).toEqual({ id: expect.any(String), status: "IN_QUEUE" });
+    const id = (run.body as { id: string }).id;
+    const done = await request(`${url}/gpu_worker/status-sync/${id}?wait=30000`);
+    expect(done.body).toMatchObject({ id, status: "COMPLETED", output: { result: "processed" } });
   });
 
   it("sub-prefixes the functions of a multi-function file in a subfolder", async () => {
@@ -57,13 +63,15 @@ describe("flash run on the PRD project shape", () => {
       json: { input: { text: "  HeLLo " } },
     });
     expect(pre.body).toMatchObject({ status: "COMPLETED", output: { cleaned: "hello" } });
-    const infer = await request(`${url}/longruns/stage1/stage1_infer/run`, { json: { values: [1, 2, 3] } });
+    const infer = await request(`${url}/longruns/stage1/stage1_infer/run_sync`, {
+      json: { values: [1, 2, 3] },
+    });
     expect(infer.body).toMatchObject({ status: "COMPLETED", output: { sum: 6 } });
   });
 
-  it("answers a throwing QB function with 500 FAILED and its message", async () => {
+  it("answers a throwing QB function as RunPod does: HTTP 200, FAILED and its message", async () => {
     const res = await request(`${url}/longruns/stage1/stage1_fail/run_sync`, { json: { input: {} } });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "FAILED" });
     expect((res.body as { error: string }).error).toContain("stage1 exploded on purpose");
   });

@@ -211,14 +211,15 @@ export const api = new CpuLiveLoadBalancer({});
       "test",
       "examples",
       "scripts",
-      "node_modules/fastify",
-      "node_modules/@fastify",
+      "node_modules/vite/dist/node",
+      "node_modules/xior",
       "node_modules/commander",
       "node_modules/zod/v4",
       "node_modules/graphql/language",
       "node_modules/tar",
       "node_modules/chokidar",
-      "node_modules/pino",
+      "node_modules/smol-toml",
+      "node_modules/ignore",
       "node_modules/runpod-sdk",
     ];
     let statements = 0;
