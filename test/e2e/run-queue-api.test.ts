@@ -114,6 +114,18 @@ describe.each(modes)("RunPod's queue API under each QB prefix, $mode", ({ args }
     expect((await request(`${url}/tools/upper/status/${run.id}`)).status).toBe(404);
   }, 60_000);
 
+  it("a job past its execution timeout is TIMED_OUT under one job id, in the answer and in status", async () => {
+    const res = await request(`${url}/slow/run_sync`, { json: { input: {} } });
+    expect(res.status).toBe(200);
+    const job = res.body as Job;
+    expect(job.status).toBe("TIMED_OUT");
+    expect((await request(`${url}/slow/status/${job.id}`)).body).toMatchObject({
+      id: job.id,
+      status: "TIMED_OUT",
+    });
+    await flash.waitFor(/✗ POST \/slow\/run_sync crawl\(\) failed/, 10_000);
+  }, 60_000);
+
   it("the PRD's /run_sync and a body without `input` still work", async () => {
     const res = await request(`${url}/workers/cpu/run_sync`, { json: { tag: "bare" } });
     expect(res.status).toBe(200);
