@@ -46,15 +46,42 @@ export interface ExecutionTarget {
  * the user's input. Live workers load the bundle and call the named export with `input`.
  */
 export function liveJobInput(job: Omit<QbJob, "resource"> & { file: string }): Record<string, unknown> {
+  return { __flash__: flashEnvelope(job), input: job.input };
+}
+
+/**
+ * The JSON text of a live job's request body, `{...fields, "input": {"__flash__": ..., "input": ...}}`.
+ * The envelope's text (the bundle's code, escaped) is made once per bundle and function, not per job.
+ */
+export function liveJobBody(
+  job: Omit<QbJob, "resource" | "input"> & { file: string },
+  inputJson: string,
+  fields: Record<string, unknown>,
+): string {
+  let byFunction = envelopeTexts.get(job.bundle);
+  if (!byFunction) {
+    byFunction = new Map();
+    envelopeTexts.set(job.bundle, byFunction);
+  }
+  const key = `${job.file}\0${job.functionName}\0${job.dependencies.join(",")}\0${job.systemDependencies.join(",")}`;
+  let envelope = byFunction.get(key);
+  if (envelope === undefined) {
+    envelope = JSON.stringify(flashEnvelope(job));
+    byFunction.set(key, envelope);
+  }
+  const rest = JSON.stringify(fields);
+  return `{${rest.length > 2 ? `${rest.slice(1, -1)},` : ""}"input":{"__flash__":${envelope},"input":${inputJson}}}`;
+}
+
+const envelopeTexts = new WeakMap<WorkerBundle, Map<string, string>>();
+
+function flashEnvelope(job: Omit<QbJob, "resource" | "input"> & { file: string }): Record<string, unknown> {
   return {
-    __flash__: {
-      v: 1,
-      function: job.functionName,
-      file: job.file,
-      bundle: { sha256: job.bundle.sha256, code: job.bundle.code },
-      dependencies: job.dependencies,
-      systemDependencies: job.systemDependencies,
-    },
-    input: job.input,
+    v: 1,
+    function: job.functionName,
+    file: job.file,
+    bundle: { sha256: job.bundle.sha256, code: job.bundle.code },
+    dependencies: job.dependencies,
+    systemDependencies: job.systemDependencies,
   };
 }

@@ -14,7 +14,7 @@ import { jobNotFoundMessage, QUEUE_OPERATIONS } from "../shared/queue-operations
 import { readBody } from "../shared/read-body.ts";
 import { parseJobError, RUN_PAYLOAD_LIMIT, RUNSYNC_PAYLOAD_LIMIT } from "../shared/schemas/job.ts";
 import type { WorkerBundle } from "./bundle.ts";
-import { liveJobInput, type QueueEndpoint } from "./execution.ts";
+import { liveJobBody, type QueueEndpoint } from "./execution.ts";
 import type { JobOwners } from "./job-owners.ts";
 import type { QbRoute } from "./routes.ts";
 import { mapWorkerStack, withoutFlashFrames } from "./user-stack.ts";
@@ -141,15 +141,18 @@ async function submissionOf(
     ? (value as Record<string, unknown>)
     : { input: value };
   const bundle = await deps.bundleOf(route.resource.file);
-  const envelope = liveJobInput({
-    file: route.resource.file,
-    functionName: route.fn.name,
-    bundle,
-    dependencies: route.fn.dependencies,
-    systemDependencies: route.fn.systemDependencies,
-    input: input === undefined ? null : input,
-  });
-  return { ok: true, body: JSON.stringify({ ...rest, input: envelope }) };
+  const body = liveJobBody(
+    {
+      file: route.resource.file,
+      functionName: route.fn.name,
+      bundle,
+      dependencies: route.fn.dependencies,
+      systemDependencies: route.fn.systemDependencies,
+    },
+    input === undefined ? "null" : JSON.stringify(input),
+    rest,
+  );
+  return { ok: true, body };
 }
 
 function refuse(message: string): { ok: false; reply: Reply } {
