@@ -147,7 +147,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       const endpointId = decodeURIComponent(parts[1]!);
       const action = parts[2]!;
       const served = handleWorkerProtocol(
-        { registry, store, supervisor, workerKey },
+        { registry, store, supervisor, workerKey, apiKey: options.apiKey },
         req,
         res,
         endpointId,

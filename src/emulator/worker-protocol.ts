@@ -4,7 +4,7 @@ import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
-import { sendError, sendJson } from "./http-util.ts";
+import { keyAccepted, keyOf, sendError, sendJson } from "./http-util.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import type { Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -20,7 +20,10 @@ import type { Supervisor } from "./supervisor.ts";
  *     GET  /v2/{ep}/job-stop/{worker}                             long poll: 200 {jobsToStop: [...]} or 204
  *     GET  /v2/{ep}/ping/{worker}?job_id=a,b                      heartbeat
  *
- * Workers authenticate with the emulator's worker key (their RUNPOD_AI_API_KEY), raw or as Bearer.
+ * Workers authenticate with their RUNPOD_AI_API_KEY, raw (as RunPod's Python worker sends it) or as
+ * Bearer: the emulator's internal worker key (the workers it starts), or the key its users have, so
+ * a worker you start yourself can poll too: with `--api-key KEY` that key, else any non-empty key.
+ * A worker id the supervisor did not start is an outside worker (supervisor.ts `contact`).
  */
 
 /** How long job-take and job-stop hold a poll open before answering 204 (workers re-poll). */
@@ -32,7 +35,10 @@ export interface WorkerProtocolDeps {
   registry: Registry;
   store: JobStore;
   supervisor: Supervisor;
+  /** The key of the workers the emulator starts. */
   workerKey: string;
+  /** The emulator's `--api-key`; undefined: any non-empty key. */
+  apiKey: string | undefined;
 }
 
 const ROUTES = new Set(["job-take", "job-take-batch", "job-done", "job-stream", "job-stop", "ping"]);
@@ -55,10 +61,15 @@ export function handleWorkerProtocol(
   rest: string[],
 ): false | Promise<void> {
   if (!ROUTES.has(action)) return false;
-  const auth = req.headers.authorization ?? "";
-  const key = auth.startsWith("Bearer ") ? auth.slice(7) : auth;
-  if (!secretMatches(key, deps.workerKey)) {
-    sendError(res, 401, "worker protocol: wrong or missing worker key (RUNPOD_AI_API_KEY)");
+  // No query parameter: workers send their key in the header, and polls are the hot path.
+  const key = keyOf(req.headers.authorization, undefined);
+  if (!(key !== undefined && secretMatches(key, deps.workerKey)) && !keyAccepted(key, deps.apiKey)) {
+    req.resume();
+    sendError(
+      res,
+      401,
+      `worker protocol: ${key === undefined ? "missing" : "wrong"} API key (the worker's RUNPOD_AI_API_KEY)`,
+    );
     return ANSWERED;
   }
   if (!deps.registry.endpoints.has(endpointId)) {

@@ -9,7 +9,7 @@ import {
   parse,
   validate,
 } from "graphql";
-import { secretMatches } from "../../shared/secret-compare.ts";
+import { keyAccepted, keyOf } from "../http-util.ts";
 import type { Registry } from "../registry.ts";
 import type { ResolverContext } from "./context.ts";
 import { EMULATOR_USER_ID } from "./context.ts";
@@ -214,14 +214,10 @@ function withInputBounds(
   );
 }
 
-/** Bearer header or `api_key` query parameter (RunPod accepts both). */
+/** Bearer header (or a bare key) or `api_key` query parameter (RunPod accepts both), read as every surface reads it. */
 function authorized(req: IncomingMessage, expected: string | undefined): boolean {
-  const header = req.headers.authorization;
-  const fromHeader = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  const fromQuery = new URL(req.url ?? "/", "http://emulator").searchParams.get("api_key")?.trim();
-  const key = fromHeader || fromQuery;
-  if (!key) return false;
-  return expected === undefined || secretMatches(key, expected);
+  const query = new URL(req.url ?? "/", "http://emulator").searchParams;
+  return keyAccepted(keyOf(req.headers.authorization, query), expected);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
