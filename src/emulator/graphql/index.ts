@@ -10,6 +10,7 @@ import {
   validate,
 } from "graphql";
 import { keyAccepted, keyOf } from "../http-util.ts";
+import { isFlashWorkerImage } from "../images.ts";
 import type { Registry } from "../registry.ts";
 import type { ResolverContext } from "./context.ts";
 import { EMULATOR_USER_ID } from "./context.ts";
@@ -28,6 +29,7 @@ import * as volumes from "./volume-resolvers.ts";
  * validate or is over a size limit (limits.ts), 401 for a missing or wrong API key.
  */
 
+export { isFlashWorkerImage } from "../images.ts";
 export { ARTIFACT_ROUTES, type ArtifactHandler, createUploadHandler } from "./artifacts.ts";
 export { type FlashStore, flashStoreOf } from "./flash-store.ts";
 
@@ -38,22 +40,12 @@ export interface GraphqlHandlerOptions {
   origin: () => string;
   /** Called with each new warning (e.g. an image the emulator cannot run), for the server to log. */
   onWarning?: (message: string) => void;
-  /** Which images count as Flash worker images (no warning). Defaults to {@link isFlashWorkerImage}. */
+  /** Which images the emulator runs (no warning). Defaults to {@link isFlashWorkerImage}. */
   isKnownImage?: (imageName: string) => boolean;
 }
 
 /** A request handler for `POST /graphql`; `body` is the raw request body. */
 export type GraphqlHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
-
-/**
- * Images the emulator stands in for without a warning: Flash's worker images, Python's
- * (`runpod/flash`, `runpod/flash-lb-cpu`, …) or ours (`runpod-flash-ts/worker-gpu`, `…/flash-worker`),
- * any registry and tag: some path segment has `flash` as a whole word.
- */
-export function isFlashWorkerImage(imageName: string): boolean {
-  const path = imageName.replace(/@.*$/, "").replace(/:[^/]*$/, "");
-  return path.split("/").some((segment) => /(^|[-_.])flash([-_.]|$)/.test(segment));
-}
 
 let cachedSchema: GraphQLSchema | undefined;
 
