@@ -4,7 +4,7 @@ import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
-import { keyAccepted, keyOf, sendError, sendJson } from "./http-util.ts";
+import { intParam, keyAccepted, keyOf, sendError, sendJson } from "./http-util.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import type { Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -14,7 +14,7 @@ import type { Supervisor } from "./supervisor.ts";
  * see (research/runpod-api.md section 3.1), so a RunPod Python worker can poll it too:
  *
  *     GET  /v2/{ep}/job-take/{worker}?job_in_progress=0|1         long poll: 200 {id, input} or 204
- *     GET  /v2/{ep}/job-take-batch/{worker}?batch_size=N          long poll: 200 [{id, input}, ...] or 204
+ *     GET  /v2/{ep}/job-take-batch/{worker}?batch_size=N          long poll: 200 [{id, input}, ...] (up to N) or 204
  *     POST /v2/{ep}/job-done/{worker}/{job}?isStream=false        {output} | {error} | {status:"IN_PROGRESS", output}
  *     POST /v2/{ep}/job-stream/{worker}/{job}                     {output}: one partial result
  *     GET  /v2/{ep}/job-stop/{worker}                             long poll: 200 {jobsToStop: [...]} or 204
@@ -28,6 +28,11 @@ import type { Supervisor } from "./supervisor.ts";
 
 /** How long job-take and job-stop hold a poll open before answering 204 (workers re-poll). */
 export const POLL_HOLD_MS = 20_000;
+/**
+ * Most jobs one job-take-batch hands out. runpod-python asks for its free slots (its concurrency
+ * minus the jobs it holds), so a larger ask is a bug or a very wide worker; either way it polls again.
+ */
+export const MAX_BATCH_SIZE = 64;
 /** Body limit of job-done / job-stream (RunPod logs a tip above 20 MB; we accept some headroom). */
 const RESULT_LIMIT = 64 * 1024 * 1024;
 
@@ -91,7 +96,7 @@ export function handleWorkerProtocol(
   switch (action) {
     case "job-take":
     case "job-take-batch":
-      return take(store, res, endpointId, workerId, action === "job-take-batch");
+      return take(store, req, res, endpointId, workerId, action === "job-take-batch");
     case "job-stop":
       return stopPoll(supervisor, res, workerId);
     case "ping":
@@ -106,37 +111,59 @@ export function handleWorkerProtocol(
 
 const ANSWERED: Promise<void> = Promise.resolve();
 
+/**
+ * job-take: one job as an object. job-take-batch: up to `batch_size` (default 1, at most
+ * {@link MAX_BATCH_SIZE}) as an array: the poll waits for the first, then takes what else is queued
+ * right now, each through the store (so a worker being stopped or replaced gets none).
+ */
 async function take(
   store: JobStore,
+  req: IncomingMessage,
   res: ServerResponse,
   endpointId: string,
   workerId: string,
   batch: boolean,
 ): Promise<void> {
+  const size = batch ? batchSize(req.url) : 1;
   const { job, cancel } = store.take(endpointId, workerId, POLL_HOLD_MS);
   res.on("close", cancel);
-  const j = await job;
+  const first = await job;
   res.off("close", cancel);
-  if (!j) return void res.writeHead(204).end();
+  if (!first) return void res.writeHead(204).end();
+  const jobs = [first];
+  while (jobs.length < size) {
+    const next = store.takeNow(endpointId, workerId);
+    if (!next) break;
+    jobs.push(next);
+  }
   if (res.destroyed) {
-    // The worker hung up as the job was handed over: it never got it, queue it again.
-    store.requeue(j);
+    // The worker hung up as the jobs were handed over: it never got them, queue them again.
+    for (const j of jobs) store.requeue(j);
     return;
   }
-  const taken = { id: j.id, input: j.input };
-  let body: string;
-  try {
-    body = JSON.stringify(batch ? [taken] : taken);
-  } catch (err) {
-    // Input that cannot be serialised (submit refuses JSON nested too deep, so this is a bug) fails
-    // its job rather than being handed out again and again.
-    store.done(j, workerId, {
-      error: `the job's input cannot be sent to a worker: ${(err as Error).message}`,
-    });
-    return void res.writeHead(204).end();
+  const taken: string[] = [];
+  for (const j of jobs) {
+    try {
+      taken.push(JSON.stringify({ id: j.id, input: j.input }));
+    } catch (err) {
+      // Input that cannot be serialised (submit refuses JSON nested too deep, so this is a bug) fails
+      // its job rather than being handed out again and again.
+      store.done(j, workerId, {
+        error: `the job's input cannot be sent to a worker: ${(err as Error).message}`,
+      });
+    }
   }
+  if (taken.length === 0) return void res.writeHead(204).end();
+  const body = batch ? `[${taken.join(",")}]` : taken[0]!;
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** The `batch_size` of a job-take-batch URL, clamped to 1..{@link MAX_BATCH_SIZE}; 1 when absent. */
+function batchSize(url: string | undefined): number {
+  const q = url?.indexOf("?") ?? -1;
+  const query = q < 0 ? undefined : new URLSearchParams(url!.slice(q + 1));
+  return intParam(query, "batch_size", { min: 1, max: MAX_BATCH_SIZE, default: 1 });
 }
 
 async function stopPoll(supervisor: Supervisor, res: ServerResponse, workerId: string): Promise<void> {
