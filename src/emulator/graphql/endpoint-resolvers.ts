@@ -311,6 +311,8 @@ export function endpointView(ctx: ResolverContext, e: EmulatedEndpoint): object 
     version: typeof e.extra.version === "number" ? e.extra.version : 1,
     template: () => podTemplate(ctx, e.templateId),
     env: () => ctx.registry.templates.get(e.templateId)?.env ?? [],
+    networkVolume: () =>
+      e.networkVolumeId ? (ctx.store.networkVolumes.get(e.networkVolumeId) ?? null) : null,
     pods: [],
   };
 }

@@ -17,6 +17,7 @@ import { EMULATOR_USER_ID } from "./context.ts";
 import * as endpoints from "./endpoint-resolvers.ts";
 import * as flash from "./flash-resolvers.ts";
 import { flashStoreOf } from "./flash-store.ts";
+import { gpuTypes } from "./gpu-resolvers.ts";
 import { checkInputBounds } from "./input-bounds.ts";
 import { checkDocumentText, checkSelections, GRAPHQL_LIMITS } from "./limits.ts";
 import { typeDefs } from "./schema.ts";
@@ -155,6 +156,7 @@ function createRootValue(ctx: ResolverContext): Record<string, (args: never) => 
     flashEnvironmentByName: ({ input }: { input: { flashAppId: string; name: string } }) =>
       flash.flashEnvironmentByName(ctx, input),
     flashBuild: ({ flashBuildId }: { flashBuildId: string }) => flash.flashBuild(ctx, flashBuildId),
+    gpuTypes: ({ input }: { input?: Parameters<typeof gpuTypes>[0] }) => gpuTypes(input),
 
     // Mutations
     saveTemplate: ({ input }: { input: Parameters<typeof endpoints.saveTemplate>[1] }) =>
