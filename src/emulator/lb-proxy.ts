@@ -37,6 +37,11 @@ export async function proxyLb(
       `request body exceeds the ${LB_PAYLOAD_LIMIT / 1024 / 1024} MB limit of load-balanced endpoints`,
     );
   }
+  const none = supervisor.noWorkersNote(endpoint.id);
+  if (none) {
+    req.resume();
+    return sendError(res, 503, `no workers available: ${none}`);
+  }
   const found = await supervisor.lbWorker(endpoint.id, WAIT_FOR_WORKER_MS);
   if (found && "error" in found) {
     req.resume();

@@ -12,8 +12,7 @@ import {
   RUNSYNC_WAIT,
   RunRequest,
 } from "../shared/schemas/job.ts";
-import { secretMatches } from "../shared/secret-compare.ts";
-import { intParam, keyOf } from "./http-util.ts";
+import { intParam, keyAccepted, keyOf } from "./http-util.ts";
 import { DEFAULT_EXECUTION_TIMEOUT_MS, type Job, type JobStore } from "./jobs.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -122,8 +121,7 @@ export async function serveQueueApi(
   rest: readonly string[],
   request: QueueRequest,
 ): Promise<QueueReply> {
-  const key = keyOf(request.authorization, request.query);
-  if (key === undefined || (deps.apiKey !== undefined && !secretMatches(key, deps.apiKey))) {
+  if (!keyAccepted(keyOf(request.authorization, request.query), deps.apiKey)) {
     request.discardBody();
     return error(401, "Unauthorized: send an API key as Authorization: Bearer <key> or ?api_key=<key>");
   }

@@ -18,6 +18,7 @@ import { serveSafely } from "../shared/serve-safely.ts";
 import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
 import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
 import { requestKey, sendError, sendJson } from "./http-util.ts";
+import { runnableImages } from "./images.ts";
 import { JobStore } from "./jobs.ts";
 import { proxyLb } from "./lb-proxy.ts";
 import { createLocalQueue, type QueueServer } from "./local-queue.ts";
@@ -90,6 +91,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const workerEntry = options.workerEntry ?? defaultWorkerEntry();
   const registry = new Registry();
   const workerKey = randomBytes(24).toString("hex");
+  // One answer, for the supervisor and the control plane's warning, to "can the emulator run this image?".
+  const runsImage = runnableImages();
   let origin = "";
   const workerOrigin = () => origin;
 
@@ -100,6 +103,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     workerEntry,
     cacheDir: options.cacheDir ?? (process.env.FLASH_CACHE_DIR || undefined),
     artifactPathFor: (endpoint) => flashStoreOf(registry).artifactPathForEndpoint(endpoint),
+    runsImage,
     log,
   });
   const store = new JobStore(
@@ -119,6 +123,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const graphql = createGraphqlHandler(registry, {
     apiKey: options.apiKey,
     origin: () => publicUrl,
+    isKnownImage: runsImage,
     onWarning: (message) => log(message),
   });
   const artifacts = createUploadHandler(registry);
@@ -147,7 +152,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       const endpointId = decodeURIComponent(parts[1]!);
       const action = parts[2]!;
       const served = handleWorkerProtocol(
-        { registry, store, supervisor, workerKey },
+        { registry, store, supervisor, workerKey, apiKey: options.apiKey },
         req,
         res,
         endpointId,

@@ -3,18 +3,30 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { get as httpGet } from "node:http";
 import { createServer } from "node:net";
+import { runnableImages } from "./images.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import { forwardLines } from "./log-lines.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
+import { workerWebhooks } from "./worker-env.ts";
 
 /**
- * Runs each endpoint's workers as real local processes: `node dist/runtime/worker.js`, the entry the
- * worker image runs, whatever image the endpoint's template names (the emulator cannot run other
- * images; the control plane warns when a template names one it does not know). Scales each
- * endpoint between workersMin and workersMax by queue depth (QB) or waiting requests (LB), stops a worker idle for idleTimeout seconds, replaces
- * one that dies (failing the jobs it held), and stops all of an endpoint's workers when it is deleted
- * or the emulator closes. Workers run in their own process group, so stopping one also stops the
- * processes it started; each also exits when its stdin closes, so none outlives the emulator.
+ * Runs each endpoint's workers as real local processes: `node dist/runtime/worker.js`, the entry a
+ * Flash worker image runs. An endpoint whose template names any other image (images.ts) gets none:
+ * the emulator has no way to run that image's code, so its jobs wait for an outside worker, and
+ * `/health` and the log (once per endpoint and image) say so. Scales each endpoint between
+ * workersMin and workersMax by queue depth (QB) or waiting requests (LB), stops a worker idle for
+ * idleTimeout seconds, replaces one that dies (failing the jobs it held), and stops all of an
+ * endpoint's workers when it is deleted or the emulator closes. Workers run in their own process
+ * group, so stopping one also stops the processes it started; each also exits when its stdin
+ * closes, so none outlives the emulator.
+ *
+ * Outside workers: a worker id the supervisor did not start (a runpod-python worker the user runs
+ * with the environment of worker-env.ts) is recorded on its first worker-protocol request and takes
+ * jobs like the supervisor's own. It counts in `/health` while it has jobs or made a request in the
+ * last {@link OUTSIDE_WORKER_TTL_MS} (30 s: the worker protocol holds a job-take poll 20 s at most,
+ * `POLL_HOLD_MS`, and runpod-python pings every 10 s), and is forgotten once it has neither. Nothing stops or replaces
+ * one: a job it took and never finished ends at its execution timeout, as on RunPod. Ids of workers
+ * the supervisor started and that exited are answered 410, so a late request never brings one back.
  */
 
 export interface WorkerRecord {
@@ -58,6 +70,8 @@ export interface SupervisorOptions {
   cacheDir?: string;
   /** The build artifact of a deployed endpoint, if any. */
   artifactPathFor: (endpoint: EmulatedEndpoint) => string | undefined;
+  /** Which template images it starts workers for; default: {@link runnableImages} of process.env. */
+  runsImage?: (imageName: string) => boolean;
   log: (line: string) => void;
 }
 
@@ -67,8 +81,11 @@ const PASSTHROUGH =
 
 const SWEEP_MS = 200;
 const STOP_GRACE_MS = 3000;
-/** An external worker is forgotten after this long without a request (its polls last 20 s). */
-const EXTERNAL_WORKER_TTL_MS = 60_000;
+/**
+ * An outside worker with no job counts in `/health` for this long after its last request, then is
+ * forgotten: longer than a poll is held, so one that keeps polling never drops out.
+ */
+export const OUTSIDE_WORKER_TTL_MS = 30_000;
 
 export class Supervisor {
   private readonly workers = new Map<string, WorkerRecord>();
@@ -77,12 +94,16 @@ export class Supervisor {
   private readonly crashes = new Map<string, { count: number; notBefore: number }>();
   /** Ids of workers this supervisor started that have exited. */
   private readonly retired = new Set<string>();
+  /** `endpointId image` pairs already logged as getting no workers (logged once each). */
+  private readonly noWorkersLogged = new Set<string>();
+  private readonly runsImage: (imageName: string) => boolean;
   private store!: JobStore;
   private closing = false;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly o: SupervisorOptions) {
     this.events.setMaxListeners(0);
+    this.runsImage = o.runsImage ?? runnableImages();
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweepTimer.unref();
     o.registry.on("endpoint:saved", (endpoint) => {
@@ -99,7 +120,10 @@ export class Supervisor {
 
   // ---- what the worker protocol and the job store call ----
 
-  /** A worker polled: known from now on, and ready. Unknown ids are external workers. */
+  /**
+   * A worker made a worker-protocol request: known from now on, and ready. An unknown id is an
+   * outside worker (see the class comment); undefined (410) for a worker this supervisor stopped.
+   */
   contact(endpointId: string, workerId: string): WorkerRecord | undefined {
     // A late request from a worker process that has exited must not bring it back as a phantom.
     if (this.retired.has(workerId)) return undefined;
@@ -107,6 +131,11 @@ export class Supervisor {
     if (!rec) {
       rec = this.record(workerId, endpointId, false);
       rec.state = "ready";
+      const name = this.o.registry.endpoints.get(endpointId)?.name ?? endpointId;
+      this.o.log(`[${name} ${workerId}] outside worker polling (one the emulator did not start)`);
+    } else if (!rec.managed && rec.endpointId !== endpointId && rec.jobs.size === 0) {
+      // An outside worker id reused for another endpoint: it belongs to the one it polls now.
+      rec.endpointId = endpointId;
     } else if (rec.state === "initializing") {
       rec.state = "ready";
       this.events.emit("ready", rec);
@@ -140,6 +169,7 @@ export class Supervisor {
     return JSON.stringify([
       endpoint.type,
       endpoint.templateId,
+      this.imageOf(endpoint),
       this.o.registry.envOf(endpoint),
       this.o.artifactPathFor(endpoint) ?? null,
     ]);
@@ -198,18 +228,58 @@ export class Supervisor {
     if (rec?.managed) void this.stopWorker(rec, "recycled at the worker's request");
   }
 
-  /** `/health` worker counters. */
-  workerCounts(endpointId: string): Record<string, number> {
+  /**
+   * `/health` worker counters, RunPod's, plus `outside` (how many of `idle` and `running` are
+   * outside workers) and, for an endpoint the emulator starts no workers for, a `note` saying so.
+   */
+  workerCounts(endpointId: string): Record<string, number | string> {
     let idle = 0;
     let running = 0;
     let initializing = 0;
+    let outside = 0;
+    const now = Date.now();
     for (const w of this.workers.values()) {
       if (w.endpointId !== endpointId || w.state === "stopping") continue;
+      const busy = w.jobs.size > 0 || w.inflight > 0;
+      if (!w.managed && !busy && now - w.lastSeen > OUTSIDE_WORKER_TTL_MS) continue;
+      if (!w.managed) outside++;
       if (w.state === "initializing") initializing++;
-      else if (w.jobs.size > 0 || w.inflight > 0) running++;
+      else if (busy) running++;
       else idle++;
     }
-    return { idle, running, initializing, ready: idle + running, throttled: 0, unhealthy: 0 };
+    const counts: Record<string, number | string> = {
+      idle,
+      running,
+      initializing,
+      ready: idle + running,
+      throttled: 0,
+      unhealthy: 0,
+      outside,
+    };
+    const note = this.noWorkersNote(endpointId);
+    if (note) counts.note = note;
+    return counts;
+  }
+
+  /** The image of the endpoint's template ("" when the template is gone). */
+  private imageOf(endpoint: EmulatedEndpoint): string {
+    return this.o.registry.templates.get(endpoint.templateId)?.imageName ?? "";
+  }
+
+  /**
+   * Why the endpoint gets no workers of the emulator's (its template names an image that is not a
+   * Flash worker image), or undefined when it does.
+   */
+  noWorkersNote(endpointId: string): string | undefined {
+    const endpoint = this.o.registry.endpoints.get(endpointId);
+    if (!endpoint) return undefined;
+    const image = this.imageOf(endpoint);
+    if (!image || this.runsImage(image)) return undefined;
+    const why = `no Flash workers for image ${image}: the emulator runs only Flash worker images`;
+    // An LB worker is reached on a port the supervisor gave it; one started outside has none.
+    return endpoint.type === "LB"
+      ? `${why}, and load-balanced traffic goes only to workers it starts`
+      : `${why}, so jobs wait for an outside worker (start one with the worker environment flash emulator prints)`;
   }
 
   /** Pids of the processes running an endpoint's workers (tests check they are gone after deletion). */
@@ -276,6 +346,15 @@ export class Supervisor {
     if (this.closing) return;
     const endpoint = this.o.registry.endpoints.get(endpointId);
     if (!endpoint) return;
+    const note = this.noWorkersNote(endpointId);
+    if (note) {
+      const logged = `${endpointId} ${this.imageOf(endpoint)}`;
+      if (!this.noWorkersLogged.has(logged)) {
+        this.noWorkersLogged.add(logged);
+        this.o.log(`endpoint ${endpoint.name} (${endpointId}): ${note}`);
+      }
+      return;
+    }
     const live = this.workersOf(endpointId).filter((w) => w.state !== "stopping");
     let want: number;
     if (endpoint.type === "LB") {
@@ -303,8 +382,8 @@ export class Supervisor {
     // A build deployed to an environment changes the artifact without a registry event.
     this.replaceOutdated();
     for (const w of this.workers.values()) {
-      // An external worker (one we did not start) that stopped polling is gone.
-      if (!w.managed && w.jobs.size === 0 && now - w.lastSeen > EXTERNAL_WORKER_TTL_MS) {
+      // An outside worker (one we did not start) that stopped polling is gone.
+      if (!w.managed && w.jobs.size === 0 && now - w.lastSeen > OUTSIDE_WORKER_TTL_MS) {
         this.workers.delete(w.id);
         this.store.releaseTakers(w.id);
       }
@@ -378,7 +457,6 @@ export class Supervisor {
       return Promise.resolve();
     }
     const origin = this.o.origin();
-    const base = `${origin}/v2/${endpoint.id}`;
     rec.fingerprint = this.fingerprintOf(endpoint);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASSTHROUGH.test(k)) env[k] = v;
@@ -389,10 +467,7 @@ export class Supervisor {
       { RUNPOD_PING_INTERVAL: "10000" },
       this.o.registry.envOf(endpoint),
       {
-        RUNPOD_WEBHOOK_GET_JOB: `${base}/job-take/$ID?gpu=emulator`,
-        RUNPOD_WEBHOOK_POST_OUTPUT: `${base}/job-done/$RUNPOD_POD_ID/$ID?gpu=emulator`,
-        RUNPOD_WEBHOOK_POST_STREAM: `${base}/job-stream/$RUNPOD_POD_ID/$ID?gpu=emulator`,
-        RUNPOD_WEBHOOK_PING: `${base}/ping/$RUNPOD_POD_ID?gpu=emulator`,
+        ...workerWebhooks(origin, endpoint.id),
         RUNPOD_POD_ID: rec.id,
         RUNPOD_AI_API_KEY: this.o.workerKey,
         RUNPOD_ENDPOINT_ID: endpoint.id,
@@ -509,6 +584,8 @@ export class Supervisor {
   private async endpointDeleted(endpointId: string): Promise<void> {
     const workers = this.workersOf(endpointId);
     this.crashes.delete(endpointId);
+    for (const key of this.noWorkersLogged)
+      if (key.startsWith(`${endpointId} `)) this.noWorkersLogged.delete(key);
     await Promise.all(workers.map((w) => this.stopWorker(w, "endpoint deleted")));
     this.store.dropEndpoint(endpointId);
   }

@@ -4,7 +4,7 @@ import { readBody } from "../shared/read-body.ts";
 import { nonJsonBodyRefusal } from "../shared/request-guard.ts";
 import { JobDoneBody, JobStreamBody } from "../shared/schemas/job.ts";
 import { secretMatches } from "../shared/secret-compare.ts";
-import { sendError, sendJson } from "./http-util.ts";
+import { intParam, keyAccepted, keyOf, sendError, sendJson } from "./http-util.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import type { Registry } from "./registry.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -14,17 +14,25 @@ import type { Supervisor } from "./supervisor.ts";
  * see (research/runpod-api.md section 3.1), so a RunPod Python worker can poll it too:
  *
  *     GET  /v2/{ep}/job-take/{worker}?job_in_progress=0|1         long poll: 200 {id, input} or 204
- *     GET  /v2/{ep}/job-take-batch/{worker}?batch_size=N          long poll: 200 [{id, input}, ...] or 204
+ *     GET  /v2/{ep}/job-take-batch/{worker}?batch_size=N          long poll: 200 [{id, input}, ...] (up to N) or 204
  *     POST /v2/{ep}/job-done/{worker}/{job}?isStream=false        {output} | {error} | {status:"IN_PROGRESS", output}
  *     POST /v2/{ep}/job-stream/{worker}/{job}                     {output}: one partial result
  *     GET  /v2/{ep}/job-stop/{worker}                             long poll: 200 {jobsToStop: [...]} or 204
  *     GET  /v2/{ep}/ping/{worker}?job_id=a,b                      heartbeat
  *
- * Workers authenticate with the emulator's worker key (their RUNPOD_AI_API_KEY), raw or as Bearer.
+ * Workers authenticate with their RUNPOD_AI_API_KEY, raw (as RunPod's Python worker sends it) or as
+ * Bearer: the emulator's internal worker key (the workers it starts), or the key its users have, so
+ * a worker you start yourself can poll too: with `--api-key KEY` that key, else any non-empty key.
+ * A worker id the supervisor did not start is an outside worker (supervisor.ts `contact`).
  */
 
 /** How long job-take and job-stop hold a poll open before answering 204 (workers re-poll). */
 export const POLL_HOLD_MS = 20_000;
+/**
+ * Most jobs one job-take-batch hands out. runpod-python asks for its free slots (its concurrency
+ * minus the jobs it holds), so a larger ask is a bug or a very wide worker; either way it polls again.
+ */
+export const MAX_BATCH_SIZE = 64;
 /** Body limit of job-done / job-stream (RunPod logs a tip above 20 MB; we accept some headroom). */
 const RESULT_LIMIT = 64 * 1024 * 1024;
 
@@ -32,7 +40,10 @@ export interface WorkerProtocolDeps {
   registry: Registry;
   store: JobStore;
   supervisor: Supervisor;
+  /** The key of the workers the emulator starts. */
   workerKey: string;
+  /** The emulator's `--api-key`; undefined: any non-empty key. */
+  apiKey: string | undefined;
 }
 
 const ROUTES = new Set(["job-take", "job-take-batch", "job-done", "job-stream", "job-stop", "ping"]);
@@ -55,10 +66,15 @@ export function handleWorkerProtocol(
   rest: string[],
 ): false | Promise<void> {
   if (!ROUTES.has(action)) return false;
-  const auth = req.headers.authorization ?? "";
-  const key = auth.startsWith("Bearer ") ? auth.slice(7) : auth;
-  if (!secretMatches(key, deps.workerKey)) {
-    sendError(res, 401, "worker protocol: wrong or missing worker key (RUNPOD_AI_API_KEY)");
+  // No query parameter: workers send their key in the header, and polls are the hot path.
+  const key = keyOf(req.headers.authorization, undefined);
+  if (!(key !== undefined && secretMatches(key, deps.workerKey)) && !keyAccepted(key, deps.apiKey)) {
+    req.resume();
+    sendError(
+      res,
+      401,
+      `worker protocol: ${key === undefined ? "missing" : "wrong"} API key (the worker's RUNPOD_AI_API_KEY)`,
+    );
     return ANSWERED;
   }
   if (!deps.registry.endpoints.has(endpointId)) {
@@ -80,7 +96,7 @@ export function handleWorkerProtocol(
   switch (action) {
     case "job-take":
     case "job-take-batch":
-      return take(store, res, endpointId, workerId, action === "job-take-batch");
+      return take(store, req, res, endpointId, workerId, action === "job-take-batch");
     case "job-stop":
       return stopPoll(supervisor, res, workerId);
     case "ping":
@@ -95,37 +111,59 @@ export function handleWorkerProtocol(
 
 const ANSWERED: Promise<void> = Promise.resolve();
 
+/**
+ * job-take: one job as an object. job-take-batch: up to `batch_size` (default 1, at most
+ * {@link MAX_BATCH_SIZE}) as an array: the poll waits for the first, then takes what else is queued
+ * right now, each through the store (so a worker being stopped or replaced gets none).
+ */
 async function take(
   store: JobStore,
+  req: IncomingMessage,
   res: ServerResponse,
   endpointId: string,
   workerId: string,
   batch: boolean,
 ): Promise<void> {
+  const size = batch ? batchSize(req.url) : 1;
   const { job, cancel } = store.take(endpointId, workerId, POLL_HOLD_MS);
   res.on("close", cancel);
-  const j = await job;
+  const first = await job;
   res.off("close", cancel);
-  if (!j) return void res.writeHead(204).end();
+  if (!first) return void res.writeHead(204).end();
+  const jobs = [first];
+  while (jobs.length < size) {
+    const next = store.takeNow(endpointId, workerId);
+    if (!next) break;
+    jobs.push(next);
+  }
   if (res.destroyed) {
-    // The worker hung up as the job was handed over: it never got it, queue it again.
-    store.requeue(j);
+    // The worker hung up as the jobs were handed over: it never got them, queue them again.
+    for (const j of jobs) store.requeue(j);
     return;
   }
-  const taken = { id: j.id, input: j.input };
-  let body: string;
-  try {
-    body = JSON.stringify(batch ? [taken] : taken);
-  } catch (err) {
-    // Input that cannot be serialised (submit refuses JSON nested too deep, so this is a bug) fails
-    // its job rather than being handed out again and again.
-    store.done(j, workerId, {
-      error: `the job's input cannot be sent to a worker: ${(err as Error).message}`,
-    });
-    return void res.writeHead(204).end();
+  const taken: string[] = [];
+  for (const j of jobs) {
+    try {
+      taken.push(JSON.stringify({ id: j.id, input: j.input }));
+    } catch (err) {
+      // Input that cannot be serialised (submit refuses JSON nested too deep, so this is a bug) fails
+      // its job rather than being handed out again and again.
+      store.done(j, workerId, {
+        error: `the job's input cannot be sent to a worker: ${(err as Error).message}`,
+      });
+    }
   }
+  if (taken.length === 0) return void res.writeHead(204).end();
+  const body = batch ? `[${taken.join(",")}]` : taken[0]!;
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** The `batch_size` of a job-take-batch URL, clamped to 1..{@link MAX_BATCH_SIZE}; 1 when absent. */
+function batchSize(url: string | undefined): number {
+  const q = url?.indexOf("?") ?? -1;
+  const query = q < 0 ? undefined : new URLSearchParams(url!.slice(q + 1));
+  return intParam(query, "batch_size", { min: 1, max: MAX_BATCH_SIZE, default: 1 });
 }
 
 async function stopPoll(supervisor: Supervisor, res: ServerResponse, workerId: string): Promise<void> {

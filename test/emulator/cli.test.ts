@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, expect, test } from "vitest";
 import { callEndpoint } from "../../src/cloud/queue-call.ts";
 import { QueueClient } from "../../src/cloud/queue-client.ts";
+import { outsideWorkerEnv } from "../../src/emulator/index.ts";
 import { rawRequest } from "../helpers/raw-http.ts";
 import { alive, bundleFixture, live } from "./helpers.ts";
 
@@ -46,6 +47,8 @@ test("flash emulator prints RUNPOD_API_URL, serves jobs, and stops its workers o
     child!.once("exit", (code) => reject(new Error(`flash emulator exited with ${code}: ${out}`)));
   });
   expect(out).toContain(`listening on ${url}`);
+  expect(out).toContain(`export RUNPOD_WEBHOOK_GET_JOB='${url}/v2/<endpointId>/job-take/$ID?gpu=emulator'`);
+  expect(out).toContain("RUNPOD_AI_API_KEY: any non-empty value works");
 
   const { saveTemplate } = await graphql(
     url,
@@ -90,6 +93,52 @@ test("flash emulator prints RUNPOD_API_URL, serves jobs, and stops its workers o
   child.kill("SIGTERM");
   expect(await exit).toBe(0);
   expect(alive(output.pid)).toBe(false);
+});
+
+test("flash emulator prints the environment of an outside worker, never the --api-key itself", async () => {
+  child = spawn(
+    process.execPath,
+    ["bin/flash.js", "emulator", "--port", "0", "--api-key", "s3cret-user-key"],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (c) => {
+    out += c;
+  });
+  child.stderr!.on("data", (c) => {
+    err += c;
+  });
+  await new Promise<void>((resolve, reject) => {
+    child!.stdout!.on("data", () => {
+      if (out.includes("Press Ctrl+C")) resolve();
+    });
+    child!.once("exit", (code) => reject(new Error(`flash emulator exited with ${code}: ${out}${err}`)));
+  });
+  const url = /export RUNPOD_API_URL=(\S+)/.exec(out)![1]!;
+  // The very environment outsideWorkerEnv gives, for an <endpointId> to fill in, quoted for a shell.
+  const env = outsideWorkerEnv(url, "<endpointId>", { apiKey: "<your --api-key>" });
+  for (const key of [
+    "RUNPOD_WEBHOOK_GET_JOB",
+    "RUNPOD_WEBHOOK_POST_OUTPUT",
+    "RUNPOD_WEBHOOK_POST_STREAM",
+    "RUNPOD_WEBHOOK_PING",
+    "RUNPOD_AI_API_KEY",
+    "RUNPOD_POD_ID",
+  ] as const) {
+    expect(out).toContain(`export ${key}='${env[key]}'`);
+  }
+  expect(out).toContain(`${url}/v2/<endpointId>/job-take/$ID?gpu=emulator`);
+  expect(out).toContain(`${url}/v2/<endpointId>/job-done/$RUNPOD_POD_ID/$ID?gpu=emulator`);
+  expect(out).toContain("the key given with --api-key");
+  expect(out + err).not.toContain("s3cret-user-key");
+
+  const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  expect(await exit).toBe(0);
 });
 
 test("flash emulator --port rejects a bad value", async () => {

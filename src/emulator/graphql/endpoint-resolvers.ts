@@ -134,8 +134,9 @@ function buildTemplate(
   const env = input.env === undefined || input.env === null ? (existing?.env ?? []) : checkEnv(input.env);
   if (!ctx.isKnownImage(imageName)) {
     ctx.warn(
-      `Template ${JSON.stringify(name)} names image ${JSON.stringify(imageName)}: the emulator cannot run ` +
-        "other images, so its endpoints run the Flash worker runtime instead.",
+      `Template ${JSON.stringify(name)} names image ${JSON.stringify(imageName)}: the emulator runs only ` +
+        "Flash worker images, so its endpoints get no workers of the emulator's; their jobs wait for a " +
+        "worker you start yourself with the worker environment `flash emulator` prints.",
     );
   }
   const { id: _id, name: _n, imageName: _i, containerDiskInGb: _c, volumeInGb: _v, env: _e, ...rest } = input;
@@ -310,6 +311,8 @@ export function endpointView(ctx: ResolverContext, e: EmulatedEndpoint): object 
     version: typeof e.extra.version === "number" ? e.extra.version : 1,
     template: () => podTemplate(ctx, e.templateId),
     env: () => ctx.registry.templates.get(e.templateId)?.env ?? [],
+    networkVolume: () =>
+      e.networkVolumeId ? (ctx.store.networkVolumes.get(e.networkVolumeId) ?? null) : null,
     pods: [],
   };
 }

@@ -9,13 +9,15 @@ import {
   parse,
   validate,
 } from "graphql";
-import { secretMatches } from "../../shared/secret-compare.ts";
+import { keyAccepted, keyOf } from "../http-util.ts";
+import { isFlashWorkerImage } from "../images.ts";
 import type { Registry } from "../registry.ts";
 import type { ResolverContext } from "./context.ts";
 import { EMULATOR_USER_ID } from "./context.ts";
 import * as endpoints from "./endpoint-resolvers.ts";
 import * as flash from "./flash-resolvers.ts";
 import { flashStoreOf } from "./flash-store.ts";
+import { gpuTypes } from "./gpu-resolvers.ts";
 import { checkInputBounds } from "./input-bounds.ts";
 import { checkDocumentText, checkSelections, GRAPHQL_LIMITS } from "./limits.ts";
 import { typeDefs } from "./schema.ts";
@@ -28,6 +30,7 @@ import * as volumes from "./volume-resolvers.ts";
  * validate or is over a size limit (limits.ts), 401 for a missing or wrong API key.
  */
 
+export { isFlashWorkerImage } from "../images.ts";
 export { ARTIFACT_ROUTES, type ArtifactHandler, createUploadHandler } from "./artifacts.ts";
 export { type FlashStore, flashStoreOf } from "./flash-store.ts";
 
@@ -38,22 +41,12 @@ export interface GraphqlHandlerOptions {
   origin: () => string;
   /** Called with each new warning (e.g. an image the emulator cannot run), for the server to log. */
   onWarning?: (message: string) => void;
-  /** Which images count as Flash worker images (no warning). Defaults to {@link isFlashWorkerImage}. */
+  /** Which images the emulator runs (no warning). Defaults to {@link isFlashWorkerImage}. */
   isKnownImage?: (imageName: string) => boolean;
 }
 
 /** A request handler for `POST /graphql`; `body` is the raw request body. */
 export type GraphqlHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
-
-/**
- * Images the emulator stands in for without a warning: Flash's worker images, Python's
- * (`runpod/flash`, `runpod/flash-lb-cpu`, …) or ours (`runpod-flash-ts/worker-gpu`, `…/flash-worker`),
- * any registry and tag: some path segment has `flash` as a whole word.
- */
-export function isFlashWorkerImage(imageName: string): boolean {
-  const path = imageName.replace(/@.*$/, "").replace(/:[^/]*$/, "");
-  return path.split("/").some((segment) => /(^|[-_.])flash([-_.]|$)/.test(segment));
-}
 
 let cachedSchema: GraphQLSchema | undefined;
 
@@ -163,6 +156,7 @@ function createRootValue(ctx: ResolverContext): Record<string, (args: never) => 
     flashEnvironmentByName: ({ input }: { input: { flashAppId: string; name: string } }) =>
       flash.flashEnvironmentByName(ctx, input),
     flashBuild: ({ flashBuildId }: { flashBuildId: string }) => flash.flashBuild(ctx, flashBuildId),
+    gpuTypes: ({ input }: { input?: Parameters<typeof gpuTypes>[0] }) => gpuTypes(input),
 
     // Mutations
     saveTemplate: ({ input }: { input: Parameters<typeof endpoints.saveTemplate>[1] }) =>
@@ -214,14 +208,10 @@ function withInputBounds(
   );
 }
 
-/** Bearer header or `api_key` query parameter (RunPod accepts both). */
+/** Bearer header (or a bare key) or `api_key` query parameter (RunPod accepts both), read as every surface reads it. */
 function authorized(req: IncomingMessage, expected: string | undefined): boolean {
-  const header = req.headers.authorization;
-  const fromHeader = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  const fromQuery = new URL(req.url ?? "/", "http://emulator").searchParams.get("api_key")?.trim();
-  const key = fromHeader || fromQuery;
-  if (!key) return false;
-  return expected === undefined || secretMatches(key, expected);
+  const query = new URL(req.url ?? "/", "http://emulator").searchParams;
+  return keyAccepted(keyOf(req.headers.authorization, query), expected);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

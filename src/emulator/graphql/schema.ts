@@ -21,6 +21,50 @@ export const typeDefs = /* GraphQL */ `
     flashEnvironment(flashEnvironmentId: String!): FlashEnvironment
     flashEnvironmentByName(input: FlashEnvironmentByNameInput!): FlashEnvironment
     flashBuild(flashBuildId: String!): FlashBuild
+    "RunPod's GPU types (a fixed list, gpu-resolvers.ts); all of them, or those the input names."
+    gpuTypes(input: GpuTypeFilter): [GpuType!]!
+  }
+
+  input GpuTypeFilter {
+    id: String
+    ids: [String]
+  }
+
+  type GpuType {
+    id: String!
+    displayName: String!
+    memoryInGb: Int!
+    manufacturer: String
+    cudaCores: Int
+    secureCloud: Boolean
+    communityCloud: Boolean
+    maxGpuCount: Int
+    securePrice: Float
+    communityPrice: Float
+    oneMonthPrice: Float
+    threeMonthPrice: Float
+    oneWeekPrice: Float
+    communitySpotPrice: Float
+    secureSpotPrice: Float
+    lowestPrice(input: GpuLowestPriceInput): GpuLowestPrice
+  }
+
+  "As runpod-python and Python Flash send it; the emulator ignores it (no prices, always in stock)."
+  input GpuLowestPriceInput {
+    gpuCount: Int
+    dataCenterId: String
+    secureCloud: Boolean
+    includeAiApi: Boolean
+    minMemoryInGb: Int
+    minVcpuCount: Int
+    allowedCudaVersions: JSON
+    compliance: JSON
+  }
+
+  type GpuLowestPrice {
+    minimumBidPrice: Float
+    uninterruptablePrice: Float
+    stockStatus: String
   }
 
   type Mutation {
@@ -180,6 +224,8 @@ export const typeDefs = /* GraphQL */ `
     version: Int!
     createdAt: String
     env: [EnvironmentVariable!]!
+    "The volume networkVolumeId names, if any."
+    networkVolume: NetworkVolume
     "Always empty: the emulator's workers are local processes, not pods (see the queue API's /health)."
     pods: [Pod!]!
   }

@@ -191,7 +191,7 @@ describe("templates and endpoints", () => {
     await createTemplate("mine-2", "ghcr.io/acme/llm-server:2");
     expect(server.warnings).toHaveLength(2);
     expect(server.warnings[0]).toMatch(
-      /"mine" names image "ghcr.io\/acme\/llm-server:2".*Flash worker runtime/,
+      /"mine" names image "ghcr.io\/acme\/llm-server:2".*no workers.*worker you start yourself/,
     );
     expect(isFlashWorkerImage("runpod/flash-lb-cpu:py3.12-1.19.0")).toBe(true);
     expect(isFlashWorkerImage("docker.io/me/runpod-flash-worker:0.1.0")).toBe(true);
