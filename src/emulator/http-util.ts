@@ -1,29 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { secretMatches } from "../shared/secret-compare.ts";
 
 /** Small helpers of the emulator's node:http server (no framework: the warm job path is hot). */
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  value: unknown,
-  headers?: Record<string, string>,
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = JSON.stringify(value);
-  const head: Record<string, string | number> = {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-  };
-  if (headers) Object.assign(head, headers);
-  res.writeHead(status, head);
-  res.end(body);
-}
-
-/** RunPod-style error body: `{"error": "<message>"}`. */
-export function sendError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { error: message });
-}
+export { sendError, sendJson } from "../shared/http/reply.ts";
 
 /** The API key of a request: `Authorization: Bearer KEY`, a bare `Authorization: KEY`, or `?api_key=`. */
 export function requestKey(req: IncomingMessage, query: URLSearchParams | undefined): string | undefined {

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FlashError } from "../shared/errors.ts";
+import { pathOf, queryOf, unroutedReply } from "../shared/http/reply.ts";
+import { Router } from "../shared/http/router.ts";
 import type { QueueTransport } from "../shared/queue-transport.ts";
 import { readBody } from "../shared/read-body.ts";
 import {
@@ -16,6 +18,7 @@ import {
 import { secretMatches } from "../shared/secret-compare.ts";
 import { serveSafely } from "../shared/serve-safely.ts";
 import { type ServerTimeouts, timeoutServerOptions } from "../shared/server-timeouts.ts";
+import { ARTIFACT_ROUTES } from "./graphql/artifacts.ts";
 import { createGraphqlHandler, createUploadHandler, flashStoreOf } from "./graphql/index.ts";
 import { requestKey, sendError, sendJson } from "./http-util.ts";
 import { runnableImages } from "./images.ts";
@@ -137,65 +140,95 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const serveQueue: QueueServer = (endpointId, action, rest, request) =>
     serveQueueApi(queueDeps, endpointId, action, rest, request);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const raw = req.url ?? "/";
+  type Handler = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: Record<string, string>,
+    raw: string,
+  ) => unknown;
+  const v2: Handler = async (req, res, params, raw) => {
+    const { endpointId, action, rest } = params as { endpointId: string; action: string; rest: string };
+    const restParts = rest === "" ? [] : rest.split("/");
+    const served = handleWorkerProtocol(
+      { registry, store, supervisor, workerKey, apiKey: options.apiKey },
+      req,
+      res,
+      endpointId,
+      action,
+      restParts,
+    );
+    if (served) return served;
+    // Parsed only past the worker protocol, which has no use for it (its polls are the hot path).
+    const reply = await serveQueue(
+      endpointId,
+      action,
+      restParts,
+      httpQueueRequest(req, pathOf(raw), queryOf(raw)),
+    );
+    return sendJson(res, reply.status, reply.body);
+  };
+  const lb: Handler = (req, res, params, raw) => {
+    if (!authorized(req, queryOf(raw))) return unauthorized(req, res);
+    const endpoint = registry.endpoints.get(params.endpointId!);
+    if (!endpoint) {
+      req.resume();
+      return sendError(res, 404, `endpoint ${params.endpointId} not found`);
+    }
+    // The rest of the URL as the client sent it (still encoded, query kept).
+    const afterId = raw.indexOf("/", "/lb/".length);
     const q = raw.indexOf("?");
-    const path = q < 0 ? raw : raw.slice(0, q);
+    const rest =
+      afterId < 0 || (q >= 0 && afterId > q) ? `/${q < 0 ? "" : raw.slice(q)}` : raw.slice(afterId);
+    return proxyLb(supervisor, endpoint, req, res, rest);
+  };
+  const graphqlRoute: Handler = async (req, res) => {
+    const { body, tooLarge } = await readBody(req, GRAPHQL_LIMIT);
+    if (tooLarge) return sendJson(res, 413, { errors: [{ message: "request body too large" }] });
+    const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length);
+    if (notJson) return sendJson(res, notJson.status, { errors: [{ message: notJson.message }] });
+    return graphql(req, res, body);
+  };
+  const artifactRoute: Handler = async (req, res) => {
+    if (!(await artifacts(req, res))) sendError(res, 404, `no such route: ${pathOf(req.url ?? "/")}`);
+  };
+  const root: Handler = (req, res) => {
+    req.resume();
+    sendJson(res, 200, {
+      name: "flash emulator",
+      graphql: `${publicUrl}/graphql`,
+      queue: `${publicUrl}/v2/{endpointId}/run`,
+      loadBalancer: `${publicUrl}/lb/{endpointId}/{path}`,
+    });
+  };
+  const ANY = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+  // One table of the shared routing core (src/shared/http/router.ts): RunPod's queue API and the
+  // worker protocol under /v2, LB traffic under /lb, the control plane, artifact transfers.
+  const router = new Router<Handler>([
+    { method: "GET", path: "/", handler: root },
+    { method: "POST", path: "/graphql", handler: graphqlRoute },
+    { method: "GET", path: "/graphql", handler: graphqlRoute },
+    ...["GET", "POST"].map((method) => ({ method, path: "/v2/{endpointId}/{action}/{rest*}", handler: v2 })),
+    ...ANY.map((method) => ({ method, path: "/lb/{endpointId}/{rest*}", handler: lb })),
+    ...ANY.flatMap((method) => [
+      { method, path: `${ARTIFACT_ROUTES.upload}{key*}`, handler: artifactRoute },
+      { method, path: `${ARTIFACT_ROUTES.download}{key*}`, handler: artifactRoute },
+    ]),
+  ]);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): unknown => {
+    const raw = req.url ?? "/";
+    const path = pathOf(raw);
     const malformed = malformedPathRefusal(path);
     if (malformed) {
       req.resume();
       return sendError(res, malformed.status, malformed.message);
     }
-    const parts = path.split("/").filter(Boolean);
-
-    if (parts[0] === "v2" && parts.length >= 3) {
-      const endpointId = decodeURIComponent(parts[1]!);
-      const action = parts[2]!;
-      const served = handleWorkerProtocol(
-        { registry, store, supervisor, workerKey, apiKey: options.apiKey },
-        req,
-        res,
-        endpointId,
-        action,
-        parts.slice(3),
-      );
-      if (served) return served;
-      // Parsed only past the worker protocol, which has no use for it (its polls are the hot path).
-      const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
-      const reply = await serveQueue(endpointId, action, parts.slice(3), httpQueueRequest(req, path, query));
-      return sendJson(res, reply.status, reply.body);
-    }
-    if (parts[0] === "lb" && parts.length >= 2) {
-      const query = q < 0 ? undefined : new URLSearchParams(raw.slice(q + 1));
-      if (!authorized(req, query)) return unauthorized(req, res);
-      const endpointId = decodeURIComponent(parts[1]!);
-      const endpoint = registry.endpoints.get(endpointId);
-      if (!endpoint) {
-        req.resume();
-        return sendError(res, 404, `endpoint ${endpointId} not found`);
-      }
-      const prefix = `/lb/${parts[1]}`;
-      const rest = raw.slice(raw.indexOf(prefix) + prefix.length) || "/";
-      return proxyLb(supervisor, endpoint, req, res, rest.startsWith("/") ? rest : `/${rest}`);
-    }
-    if (path === "/graphql") {
-      const { body, tooLarge } = await readBody(req, GRAPHQL_LIMIT);
-      if (tooLarge) return sendJson(res, 413, { errors: [{ message: "request body too large" }] });
-      const notJson = nonJsonBodyRefusal(req.headers["content-type"], body.length);
-      if (notJson) return sendJson(res, notJson.status, { errors: [{ message: notJson.message }] });
-      return graphql(req, res, body);
-    }
-    if (await artifacts(req, res)) return;
+    const method = req.method ?? "GET";
+    const match = router.match(method, path);
+    if (match.kind === "found") return match.handler(req, res, match.params, raw);
     req.resume();
-    if (path === "/" && req.method === "GET") {
-      return sendJson(res, 200, {
-        name: "flash emulator",
-        graphql: `${publicUrl}/graphql`,
-        queue: `${publicUrl}/v2/{endpointId}/run`,
-        loadBalancer: `${publicUrl}/lb/{endpointId}/{path}`,
-      });
-    }
-    sendError(res, 404, `no such route: ${path}`);
+    const reply = unroutedReply(match, method, path);
+    sendJson(res, reply.status, reply.body, reply.headers);
   };
 
   const guard = createRequestGuard({ boundHost: host, allowedHosts: options.allowedHosts });

@@ -189,7 +189,9 @@ describe("JSON content type", () => {
 
 describe("paths that used to answer 500", () => {
   test.each([
-    ["GET", "//", 404, "no such route: //"],
+    ["GET", "//", 404, "No route GET //."],
+    ["PUT", "/graphql", 405, "Method PUT is not allowed on /graphql; use POST or GET or HEAD."],
+    ["DELETE", "/v2/ep/run", 405, "Method DELETE is not allowed on /v2/ep/run; use GET or POST or HEAD."],
     ["POST", "/v2/%ZZ/run", 400, "malformed percent-encoding in the path: /v2/%ZZ/run"],
     ["GET", "/lb/%ZZ/x", 400, "malformed percent-encoding in the path: /lb/%ZZ/x"],
     ["GET", "/v2/ep/status/%E0%A4%A", 400, "malformed percent-encoding in the path: /v2/ep/status/%E0%A4%A"],

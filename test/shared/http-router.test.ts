@@ -38,6 +38,8 @@ describe("Router", () => {
     expect(router.match("GET", "/items/42/")).toMatchObject({ kind: "found", handler: "item" });
     expect(router.match("POST", "/v2/ep/run/")).toMatchObject({ kind: "found", handler: "run" });
     expect(router.match("GET", "/")).toMatchObject({ kind: "found", handler: "root" });
+    expect(router.match("GET", "//")).toEqual({ kind: "none" });
+    expect(router.match("GET", "/items/42//")).toEqual({ kind: "none" });
   });
 
   it("tells 405 (with the allowed methods, HEAD for GET) from 404", () => {

@@ -82,7 +82,9 @@ export class Router<H> {
 
   /** Matches a request; `path` is the URL path without the query, still percent-encoded. */
   match(method: string, path: string): RouteMatch<H> {
-    const bare = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+    // One trailing slash is ignored (`/a/` is `/a`); `//` is not `/`.
+    const bare =
+      path.length > 1 && path.endsWith("/") && path[path.length - 2] !== "/" ? path.slice(0, -1) : path;
     const hit =
       this.exact.get(`${method} ${bare}`) ?? (method === "HEAD" ? this.exact.get(`GET ${bare}`) : undefined);
     if (hit) return { kind: "found", handler: hit.handler, params: {}, route: hit };
