@@ -101,18 +101,17 @@ export function devRoutesOf(scan: ScanResult): DevRoute[] {
   return routes;
 }
 
-/** Paths of the docs app: Swagger UI (`/docs`, its assets and config) and `/openapi.json`. */
-const DOCS_PATH = /^\/(openapi\.json|docs(\/(static\/.*|json|yaml|uiConfig|initOAuth|index\.html)?)?)$/;
-
-/** True when a request path is for the docs app (`/docs`, its assets, `/openapi.json`). */
-export function isDocsPath(path: string): boolean {
-  return DOCS_PATH.test(path);
-}
-
-/** True for paths the dev server serves itself: `/`, `/ping`, and the docs app's. */
+/** True for paths the dev server serves itself: `/`, `/ping`, `/openapi.json`, Swagger UI's (docs-assets.ts). */
 function isReservedPath(path: string): boolean {
   const bare = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-  return bare === "/" || bare === "/ping" || isDocsPath(bare) || /^\/docs\/static\//.test(path);
+  return (
+    bare === "/" ||
+    bare === "/ping" ||
+    bare === "/openapi.json" ||
+    bare === "/docs" ||
+    bare === "/docs/index.html" ||
+    bare.startsWith("/docs/static/")
+  );
 }
 
 /**
@@ -127,20 +126,6 @@ export function checkReservedRoutes(routes: readonly DevRoute[]): void {
       `${r.resource.file}:${r.fn.at.line}:${r.fn.at.column}: ${r.method} ${r.path} is served by the dev server itself (/, /ping, /openapi.json, /docs); choose another path or file name`,
   );
   throw new FlashError("SCAN_INVALID", lines.join("\n"));
-}
-
-/** `{id}` segments in Fastify's `:id` form. */
-export function toFastifyPath(path: string): string {
-  return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
-}
-
-/** A matcher for a route path with `{param}` segments, used to tell 405 from 404. */
-export function pathMatcher(path: string): RegExp {
-  const parts = path.split(/(\{[A-Za-z_][A-Za-z0-9_]*\})/);
-  const source = parts
-    .map((part) => (/^\{.*\}$/.test(part) ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${source}/?$`);
 }
 
 /** A short key for comparing route sets across reloads. */
