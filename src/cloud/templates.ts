@@ -11,7 +11,8 @@ import { type GraphqlClient, mutation, query } from "./graphql-client.ts";
  * the endpoint, so changing an endpoint's env means saving its template.
  */
 
-const TEMPLATE_FIELDS = "id name imageName containerDiskInGb dockerArgs env { key value } readme";
+const TEMPLATE_FIELDS =
+  "id name imageName containerDiskInGb dockerArgs containerRegistryAuthId env { key value } readme";
 
 const saveTemplateCreate = mutation(
   "saveTemplate",

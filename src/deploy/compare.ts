@@ -54,6 +54,9 @@ export function templateChanges(desired: SaveTemplateInput, actual: TemplateReco
   if (desired.imageName !== (actual.imageName ?? "")) changes.push("imageName");
   if (desired.containerDiskInGb !== actual.containerDiskInGb) changes.push("containerDiskInGb");
   if ((desired.dockerArgs ?? "") !== (actual.dockerArgs ?? "")) changes.push("dockerArgs");
+  if ((desired.containerRegistryAuthId ?? "") !== (actual.containerRegistryAuthId ?? "")) {
+    changes.push("containerRegistryAuthId");
+  }
   const want = envMap(desired.env);
   const have = envMap(actual.env ?? []);
   for (const key of new Set([...want.keys(), ...have.keys()])) {

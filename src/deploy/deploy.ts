@@ -10,8 +10,9 @@ import type { EndpointRecord, TemplateRecord } from "../shared/schemas/control-p
 import { endpointChanges, mergePlatformEnv, templateChanges } from "./compare.ts";
 import { type DesiredEndpoint, desiredEndpoint } from "./endpoint-spec.ts";
 import { resolveConfigEnv } from "./env-values.ts";
-import { workerImage } from "./images.ts";
+import { usesStartCommand, workerImage } from "./images.ts";
 import { deployedEndpointName, deployedTemplateName, isDeployedByFlash } from "./names.ts";
+import { START_COMMAND } from "./start-command.ts";
 import { type ExampleCall, endpointUrls, exampleCall } from "./urls.ts";
 
 /** What `flash deploy` needs besides the build. */
@@ -195,6 +196,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     return desiredEndpoint(r, {
       endpointName: names.get(r.resourceName)!,
       image: workerImage(r.resourceType, r.config.imageName, o.env),
+      dockerArgs: usesStartCommand(r.resourceType, r.config.imageName) ? START_COMMAND : "",
       configEnv: configEnvs.get(r.resourceName)!,
       flashEnvironmentId: envId,
       networkVolume: v ? volumes.get(`${v.name}\0${v.dataCenter}`) : undefined,

@@ -16,6 +16,8 @@ export interface DesiredEndpoint {
 export interface SpecContext {
   endpointName: string;
   image: string;
+  /** The container's command: Flash's start command, or "" for a bring-your-own image. */
+  dockerArgs: string;
   /** The config's env with `${X}` placeholders filled in. */
   configEnv: Record<string, string>;
   flashEnvironmentId: string;
@@ -59,12 +61,13 @@ export function desiredEndpoint(resource: ScannedResource, ctx: SpecContext): De
     imageName: ctx.image,
     containerDiskInGb: c.containerDiskInGb,
     volumeInGb: 0,
-    dockerArgs: "",
+    dockerArgs: ctx.dockerArgs,
     env: Object.entries(env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, value]) => ({ key, value })),
     isServerless: true,
   };
+  if (c.containerRegistryAuthId) template.containerRegistryAuthId = c.containerRegistryAuthId;
   const endpoint: DesiredEndpoint["endpoint"] = {
     name: ctx.endpointName,
     ...configEndpointFields(resource),

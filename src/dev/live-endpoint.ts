@@ -1,6 +1,7 @@
 import { configEndpointFields } from "../deploy/endpoint-spec.ts";
 import { resolveConfigEnv, type UnsetVariables } from "../deploy/env-values.ts";
-import { workerImage } from "../deploy/images.ts";
+import { usesStartCommand, workerImage } from "../deploy/images.ts";
+import { START_COMMAND } from "../deploy/start-command.ts";
 import { LIVE_MARKER } from "../runtime/env.ts";
 import { liveEndpointNameOf } from "../scan/naming.ts";
 import type { ScannedResource } from "../scan/types.ts";
@@ -33,6 +34,7 @@ export function liveEndpointInput(
       name,
       // The same image (and FLASH_IMAGE_* overrides) as a deployed endpoint of this resource type.
       imageName: workerImage(c.resourceType, c.imageName, env),
+      dockerArgs: usesStartCommand(c.resourceType, c.imageName) ? START_COMMAND : "",
       containerDiskInGb: c.containerDiskInGb,
       env: Object.entries({
         ...resolveConfigEnv(resource, env, unset),

@@ -21,6 +21,8 @@ export const LiveSessionEntry = z.object({
   embedded: z.boolean(),
   startedAt: z.string(),
   endpoints: z.array(LiveEndpointEntry),
+  /** The session's flash environment `live-<session>` (live-runtime.ts), once made. */
+  environment: z.object({ id: z.string(), name: z.string() }).optional(),
 });
 export type LiveSessionEntry = z.infer<typeof LiveSessionEntry>;
 

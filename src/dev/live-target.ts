@@ -3,12 +3,15 @@ import type { ControlPlane } from "../cloud/control-plane.ts";
 import { callEndpoint } from "../cloud/queue-call.ts";
 import type { QueueClient } from "../cloud/queue-client.ts";
 import { deployEnvironment } from "../deploy/env-values.ts";
+import { needsCarriedNode, usesStartCommand, workerImage } from "../deploy/images.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
+import { flashCacheDir } from "../shared/cache-dir.ts";
 import { isProcessAlive } from "../shared/process-alive.ts";
 import type { EndpointInput } from "../shared/schemas/control-plane.ts";
 import { type ExecutionTarget, liveJobInput, type QbJob, type QueueEndpoint } from "./execution.ts";
 import { liveEndpointInput } from "./live-endpoint.ts";
+import { createLiveEnvironment, type LiveEnvironment } from "./live-runtime.ts";
 import {
   type LiveEndpointEntry,
   type LiveSessionEntry,
@@ -37,6 +40,13 @@ export class LiveTarget implements ExecutionTarget {
    * deploy reads it; read again after a call it could not serve.
    */
   private environment: Promise<NodeJS.ProcessEnv> | undefined;
+  /**
+   * This session's flash environment `live-<session>`, holding the runtime-only build its endpoints'
+   * workers unpack (live-runtime.ts); made on first need, never under the embedded emulator (its
+   * workers run this CLI's runtime directly).
+   */
+  private liveEnv: { carriesNode: boolean; env: Promise<LiveEnvironment> } | undefined;
+  private liveEnvCreated: LiveEnvironment | undefined;
 
   constructor(
     readonly executesOn: string,
@@ -52,6 +62,10 @@ export class LiveTarget implements ExecutionTarget {
       onClose?: () => Promise<void>;
       /** The process environment (default `process.env`). */
       env?: NodeJS.ProcessEnv;
+      /** The flash app live environments go in: the project's, as `flash deploy` names it. */
+      appName?: string;
+      /** The current scan's resources, to tell whether the runtime build must carry Node. */
+      resources?: () => readonly ScannedResource[];
     },
   ) {}
 
@@ -73,6 +87,21 @@ export class LiveTarget implements ExecutionTarget {
         } catch (err) {
           this.options.log(
             `Could not remove orphaned live endpoint ${endpoint.name}: ${(err as Error).message}`,
+          );
+        }
+      }
+    }
+    for (const orphan of orphans) {
+      if (orphan.embedded || orphan.graphqlUrl !== graphqlUrl || !orphan.environment) continue;
+      try {
+        await controlPlane.deleteFlashEnvironment(orphan.environment.id);
+        this.options.log(
+          `Removed live environment ${orphan.environment.name} left by session ${orphan.sessionId}.`,
+        );
+      } catch (err) {
+        if (await controlPlane.getFlashEnvironment(orphan.environment.id).catch(() => "unknown")) {
+          this.options.log(
+            `Could not remove orphaned live environment ${orphan.environment.name}: ${(err as Error).message}`,
           );
         }
       }
@@ -123,10 +152,12 @@ export class LiveTarget implements ExecutionTarget {
       wanted = { input, inputHash: createHash("sha256").update(JSON.stringify(input)).digest("hex") };
       this.inputs.set(resource, wanted);
     }
-    const { input, inputHash } = wanted;
+    const { inputHash } = wanted;
     const known = this.provisioned.get(resource.resourceName);
     if (known && known.inputHash === inputHash) return known.endpoint;
     const endpoint = (async () => {
+      const input = { ...wanted.input };
+      if (!this.options.embedded) input.flashEnvironmentId = (await this.liveEnvironment(resource)).id;
       const previous = known ? await known.endpoint.catch(() => undefined) : undefined;
       if (previous) {
         const saved = await this.options.controlPlane.saveEndpoint({ ...input, id: previous.id });
@@ -182,6 +213,48 @@ export class LiveTarget implements ExecutionTarget {
     }
   }
 
+  /**
+   * The session's live environment, made on first need with a runtime build that carries Node when
+   * any resource's image may lack one; made again (same environment, new build) when a resource
+   * added on reload needs Node the first build did not carry.
+   */
+  private liveEnvironment(resource: ScannedResource): Promise<LiveEnvironment> {
+    const env = this.options.env ?? process.env;
+    const imageOf = (r: ScannedResource) =>
+      usesStartCommand(r.resourceType, r.config.imageName)
+        ? [workerImage(r.resourceType, r.config.imageName, env)]
+        : [];
+    const needs = needsCarriedNode(imageOf(resource));
+    if (this.liveEnv && (this.liveEnv.carriesNode || !needs)) return this.liveEnv.env;
+    const carriesNode = needs || needsCarriedNode((this.options.resources?.() ?? []).flatMap(imageOf));
+    const previous = this.liveEnv?.env;
+    const created = (async () => {
+      await previous?.catch(() => {});
+      const made = await createLiveEnvironment({
+        controlPlane: this.options.controlPlane,
+        appName: this.options.appName ?? "flash-live",
+        sessionId: this.options.sessionId,
+        carryNode: carriesNode,
+        cacheDir: flashCacheDir(env),
+        log: this.options.log,
+      });
+      this.liveEnvCreated = made;
+      await updateLiveSessions(this.options.root, (list) => [
+        ...list.filter((s) => s.sessionId !== this.options.sessionId),
+        this.sessionEntry(),
+      ]);
+      this.options.log(
+        `Live environment ${made.name}: runtime build ${made.buildId}${made.uploaded ? " (uploaded)" : " (reused)"}.`,
+      );
+      return made;
+    })();
+    created.catch(() => {
+      if (this.liveEnv?.env === created) this.liveEnv = undefined;
+    });
+    this.liveEnv = { carriesNode, env: created };
+    return created;
+  }
+
   private sessionEntry(): LiveSessionEntry {
     return {
       sessionId: this.options.sessionId,
@@ -190,6 +263,9 @@ export class LiveTarget implements ExecutionTarget {
       embedded: this.options.embedded,
       startedAt: new Date().toISOString(),
       endpoints: [...this.created],
+      ...(this.liveEnvCreated
+        ? { environment: { id: this.liveEnvCreated.id, name: this.liveEnvCreated.name } }
+        : {}),
     };
   }
 
@@ -222,6 +298,18 @@ export class LiveTarget implements ExecutionTarget {
         lines.push(
           `Could not remove ${this.kind} endpoint ${endpoint.name} (${endpoint.id}): ${(err as Error).message}`,
         );
+      }
+    }
+    if (this.liveEnv) await this.liveEnv.env.catch(() => {});
+    if (this.liveEnvCreated) {
+      const { id, name } = this.liveEnvCreated;
+      try {
+        await this.options.controlPlane.deleteFlashEnvironment(id);
+        lines.push(`Removed live environment ${name}`);
+      } catch (err) {
+        if (await this.options.controlPlane.getFlashEnvironment(id).catch(() => "unknown")) {
+          lines.push(`Could not remove live environment ${name} (${id}): ${(err as Error).message}`);
+        }
       }
     }
     const failed = new Set(lines.filter((l) => l.startsWith("Could not")).map((l) => l));

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { connectControlPlane, EMULATOR_PLACEHOLDER_KEY } from "../cloud/control-plane.ts";
 import { QueueClient } from "../cloud/queue-client.ts";
 import type { TargetContext } from "./dev-server.ts";
@@ -30,6 +31,8 @@ export async function createExecutionTarget(
         queue: new QueueClient(),
         embedded: false,
         log: context.log,
+        appName: basename(context.root),
+        resources: () => context.scan().resources,
       },
     );
     await target.start();
@@ -38,6 +41,8 @@ export async function createExecutionTarget(
   const { createEmulator } = await import("../emulator/index.ts");
   const emulator = await createEmulator({
     port: 0,
+    // The session's live endpoints run this CLI's runtime at once, with no runtime build to unpack.
+    fastLiveWorkers: true,
     // Worker output and emulator warnings are the user's; where the emulator listens and workers
     // starting and stopping as they scale are shown only with --verbose.
     log: (line) => {

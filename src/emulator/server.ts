@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FlashError } from "../shared/errors.ts";
 import { pathOf, queryOf, unroutedReply } from "../shared/http/reply.ts";
 import { Router } from "../shared/http/router.ts";
+import { builtFile } from "../shared/package-root.ts";
 import type { QueueTransport } from "../shared/queue-transport.ts";
 import { readBody } from "../shared/read-body.ts";
 import {
@@ -64,6 +65,11 @@ export interface EmulatorOptions {
   retention?: { runMs: number; runsyncMs: number };
   /** FLASH_CACHE_DIR of the workers (bundle and npm caches); default: `FLASH_CACHE_DIR`, else the runtime's default. */
   cacheDir?: string;
+  /**
+   * Live endpoints' workers run this package's runtime directly rather than their template's start
+   * command (`flash run --local`: no runtime build to unpack per worker). Default false.
+   */
+  fastLiveWorkers?: boolean;
 }
 
 export interface Emulator {
@@ -96,6 +102,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const workerKey = randomBytes(24).toString("hex");
   // One answer, for the supervisor and the control plane's warning, to "can the emulator run this image?".
   const runsImage = runnableImages();
+  const workDir = mkdtempSync(join(tmpdir(), "flash-emulator-"));
   let origin = "";
   const workerOrigin = () => origin;
 
@@ -106,7 +113,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     workerEntry,
     cacheDir: options.cacheDir ?? (process.env.FLASH_CACHE_DIR || undefined),
     artifactPathFor: (endpoint) => flashStoreOf(registry).artifactPathForEndpoint(endpoint),
-    runsImage,
+    fastLive: options.fastLiveWorkers ?? false,
+    workDir,
     log,
   });
   const store = new JobStore(
@@ -292,6 +300,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
           server.closeAllConnections();
         });
         flashStoreOf(registry).close();
+        rmSync(workDir, { recursive: true, force: true });
       })();
       return closing;
     },
@@ -324,26 +333,5 @@ async function deliverWebhook(url: string, body: unknown, log: (line: string) =>
 
 /** `dist/runtime/worker.js` of the runpod-flash package this module belongs to. */
 function defaultWorkerEntry(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, "package.json");
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, "utf8")) as { name?: unknown }).name === "runpod-flash") break;
-      } catch {
-        // keep looking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir)
-      throw new FlashError("INTERNAL", "cannot find the runpod-flash package folder to start workers from.");
-    dir = up;
-  }
-  const entry = join(dir, "dist", "runtime", "worker.js");
-  if (!existsSync(entry)) {
-    throw new FlashError("INTERNAL", `the worker runtime is not built (${entry} is missing).`, {
-      hint: "Run `node scripts/build.mjs` in the runpod-flash folder.",
-    });
-  }
-  return entry;
+  return builtFile("runtime", "worker.js");
 }

@@ -3,17 +3,22 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { get as httpGet } from "node:http";
 import { createServer } from "node:net";
-import { runnableImages } from "./images.ts";
+import { LIVE_MARKER } from "../runtime/env.ts";
+import { type Launch, launchOf } from "./images.ts";
 import type { Job, JobStore } from "./jobs.ts";
 import { forwardLines } from "./log-lines.ts";
 import type { EmulatedEndpoint, Registry } from "./registry.ts";
 import { workerWebhooks } from "./worker-env.ts";
+import { prepareWorkerFolder, type WorkerFolder } from "./worker-folder.ts";
 
 /**
- * Runs each endpoint's workers as real local processes: `node dist/runtime/worker.js`, the entry a
- * Flash worker image runs. An endpoint whose template names any other image (images.ts) gets none:
- * the emulator has no way to run that image's code, so its jobs wait for an outside worker, and
- * `/health` and the log (once per endpoint and image) say so. Scales each endpoint between
+ * Runs each endpoint's workers as real local processes, started as images.ts says: a template on a
+ * public image the emulator knows runs its start command as RunPod would, in a fresh folder per
+ * worker holding the artifact (worker-folder.ts) with RunPod's environment and the endpoint's env
+ * only; a Flash worker image with no start command runs the CLI's own `dist/runtime/worker.js` in
+ * its place, as do live endpoints under `flash run --local` (`fastLive`). An endpoint on any other
+ * image gets none: its jobs wait for an outside worker, and `/health` and the log (once per
+ * endpoint and image) say so. Scales each endpoint between
  * workersMin and workersMax by queue depth (QB) or waiting requests (LB), stops a worker idle for
  * idleTimeout seconds, replaces one that dies (failing the jobs it held), and stops all of an
  * endpoint's workers when it is deleted or the emulator closes. Workers run in their own process
@@ -70,8 +75,15 @@ export interface SupervisorOptions {
   cacheDir?: string;
   /** The build artifact of a deployed endpoint, if any. */
   artifactPathFor: (endpoint: EmulatedEndpoint) => string | undefined;
-  /** Which template images it starts workers for; default: {@link runnableImages} of process.env. */
-  runsImage?: (imageName: string) => boolean;
+  /** How a template's workers start; default: {@link launchOf} with the `FLASH_IMAGE_*` of process.env. */
+  launchOf?: (template: { imageName: string; dockerArgs: string }) => Launch;
+  /**
+   * Live endpoints' workers run the CLI's runtime directly, whatever their template (`flash run
+   * --local`: the session's own runtime, with no artifact to unpack).
+   */
+  fastLive?: boolean;
+  /** Where workers started from a start command get their folders. */
+  workDir: string;
   log: (line: string) => void;
 }
 
@@ -96,14 +108,14 @@ export class Supervisor {
   private readonly retired = new Set<string>();
   /** `endpointId image` pairs already logged as getting no workers (logged once each). */
   private readonly noWorkersLogged = new Set<string>();
-  private readonly runsImage: (imageName: string) => boolean;
+  private readonly launchOf: (template: { imageName: string; dockerArgs: string }) => Launch;
   private store!: JobStore;
   private closing = false;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly o: SupervisorOptions) {
     this.events.setMaxListeners(0);
-    this.runsImage = o.runsImage ?? runnableImages();
+    this.launchOf = o.launchOf ?? ((t) => launchOf(t));
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweepTimer.unref();
     o.registry.on("endpoint:saved", (endpoint) => {
@@ -170,6 +182,7 @@ export class Supervisor {
       endpoint.type,
       endpoint.templateId,
       this.imageOf(endpoint),
+      this.o.registry.templates.get(endpoint.templateId)?.dockerArgs ?? "",
       this.o.registry.envOf(endpoint),
       this.o.artifactPathFor(endpoint) ?? null,
     ]);
@@ -266,16 +279,26 @@ export class Supervisor {
     return this.o.registry.templates.get(endpoint.templateId)?.imageName ?? "";
   }
 
+  /** How the endpoint's workers start (images.ts), the `fastLive` shortcut applied. */
+  private launchFor(endpoint: EmulatedEndpoint): Launch {
+    const template = this.o.registry.templates.get(endpoint.templateId);
+    if (!template) return { kind: "none", why: "its template is gone" };
+    if (this.o.fastLive && this.o.registry.envOf(endpoint)[LIVE_MARKER.key] === LIVE_MARKER.value) {
+      return { kind: "runtime" };
+    }
+    return this.launchOf(template);
+  }
+
   /**
-   * Why the endpoint gets no workers of the emulator's (its template names an image that is not a
-   * Flash worker image), or undefined when it does.
+   * Why the endpoint gets no workers of the emulator's (its template names an image it cannot run),
+   * or undefined when it does.
    */
   noWorkersNote(endpointId: string): string | undefined {
     const endpoint = this.o.registry.endpoints.get(endpointId);
-    if (!endpoint) return undefined;
-    const image = this.imageOf(endpoint);
-    if (!image || this.runsImage(image)) return undefined;
-    const why = `no Flash workers for image ${image}: the emulator runs only Flash worker images`;
+    if (!endpoint || !this.o.registry.templates.get(endpoint.templateId)) return undefined;
+    const launch = this.launchFor(endpoint);
+    if (launch.kind !== "none") return undefined;
+    const why = launch.why;
     // An LB worker is reached on a port the supervisor gave it; one started outside has none.
     return endpoint.type === "LB"
       ? `${why}, and load-balanced traffic goes only to workers it starts`
@@ -458,36 +481,62 @@ export class Supervisor {
     }
     const origin = this.o.origin();
     rec.fingerprint = this.fingerprintOf(endpoint);
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && PASSTHROUGH.test(k)) env[k] = v;
-    Object.assign(
-      env,
-      // No RUNPOD_API_KEY of the emulator's: as on RunPod, a worker has one only where its template's
-      // env sets it (flash deploy does, for resources that call other endpoints).
-      { RUNPOD_PING_INTERVAL: "10000" },
-      this.o.registry.envOf(endpoint),
-      {
-        ...workerWebhooks(origin, endpoint.id),
-        RUNPOD_POD_ID: rec.id,
-        RUNPOD_AI_API_KEY: this.o.workerKey,
-        RUNPOD_ENDPOINT_ID: endpoint.id,
-        RUNPOD_API_URL: origin,
-        FLASH_EXIT_WITH_STDIN: "1",
-        FLASH_SKIP_SYSTEM_DEPS: "1",
-      },
-    );
-    if (this.o.cacheDir) env.FLASH_CACHE_DIR = this.o.cacheDir;
-    const artifact = env.FLASH_BUILD_ARTIFACT_PATH ?? this.o.artifactPathFor(endpoint);
-    if (artifact) env.FLASH_BUILD_ARTIFACT_PATH = artifact;
+    const launch = this.launchFor(endpoint);
+    if (launch.kind === "none") {
+      this.workers.delete(rec.id);
+      return Promise.resolve();
+    }
+    // RunPod's variables, then the endpoint's env: all a worker on RunPod has. No RUNPOD_API_KEY of
+    // the emulator's: a worker has one only where its template's env sets it (flash deploy does,
+    // for resources that call other endpoints).
+    const env: Record<string, string> = {
+      RUNPOD_PING_INTERVAL: "10000",
+      ...this.o.registry.envOf(endpoint),
+      ...workerWebhooks(origin, endpoint.id),
+      RUNPOD_POD_ID: rec.id,
+      RUNPOD_AI_API_KEY: this.o.workerKey,
+      RUNPOD_ENDPOINT_ID: endpoint.id,
+      // Not RunPod's: points the worker's own RunPod calls (to other endpoints) at the emulator.
+      RUNPOD_API_URL: origin,
+      FLASH_EXIT_WITH_STDIN: "1",
+      FLASH_SKIP_SYSTEM_DEPS: "1",
+    };
     if (port !== undefined) {
       rec.port = port;
       Object.assign(env, { FLASH_ENDPOINT_TYPE: "lb", PORT: String(port), PORT_HEALTH: String(port) });
     }
-    const proc = spawn(process.execPath, [this.o.workerEntry], {
+    const artifact = this.o.artifactPathFor(endpoint);
+    let command: string;
+    let args: string[];
+    let cwd: string | undefined;
+    let folder: WorkerFolder | undefined;
+    if (launch.kind === "start-command") {
+      // As the container would: a folder of its own standing in for the container's filesystem,
+      // the artifact where RunPod puts it, and the image's PATH (no node where the image has none).
+      folder = prepareWorkerFolder(this.o.workDir, rec.id, {
+        artifact: artifact ?? this.o.registry.envOf(endpoint).FLASH_BUILD_ARTIFACT_PATH,
+        hasNode: launch.hasNode,
+      });
+      Object.assign(env, folder.env);
+      [command, ...args] = launch.argv as [string, ...string[]];
+      command = folder.resolve(command);
+      cwd = folder.dir;
+    } else {
+      for (const [k, v] of Object.entries(process.env)) {
+        if (v !== undefined && PASSTHROUGH.test(k) && !(k in env)) env[k] = v;
+      }
+      if (this.o.cacheDir) env.FLASH_CACHE_DIR = this.o.cacheDir;
+      if (artifact && !env.FLASH_BUILD_ARTIFACT_PATH) env.FLASH_BUILD_ARTIFACT_PATH = artifact;
+      command = process.execPath;
+      args = [this.o.workerEntry];
+    }
+    const proc = spawn(command, args, {
       env,
+      cwd,
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
+    if (folder) proc.once("close", () => folder.remove());
     rec.proc = proc;
     const prefix = `[${endpoint.name} ${rec.id}]`;
     for (const stream of [proc.stdout, proc.stderr])

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { linkFlashPackage, npmInstall } from "./code-cache.ts";
+import { linkFlashPackage } from "./code-cache.ts";
 import type { WorkerEnv } from "./env.ts";
 import { type ManifestResource, parseManifestResource, WireError } from "./wire.ts";
 
@@ -13,11 +13,13 @@ import { type ManifestResource, parseManifestResource, WireError } from "./wire.
  *     ├── manifest.json                 the build's .flash/manifest.json (resources keyed by resource name)
  *     ├── resources/<resource>.mjs      one ESM bundle per resource; each remote function is a named export
  *     ├── resources/<resource>.mjs.map  (optional) its source map
- *     └── node_modules/                 (optional) packages the bundles leave external
+ *     ├── node_modules/runpod-flash/    the runtime and SDK that built it (what the start command runs)
+ *     ├── node_modules/…                the resources' npm dependencies, installed for linux x64
+ *     └── node/bin/node                 (when an image has no Node) the Node the start command runs
  *
- * `FLASH_RESOURCE_NAME` picks the resource. If the manifest lists `dependencies` for it and the
- * artifact has no node_modules, they are installed with npm into the unpacked folder once.
- * `runpod-flash` itself resolves to the worker's own copy when the artifact does not carry one.
+ * `FLASH_RESOURCE_NAME` picks the resource. The template's start command (src/deploy/start-command.ts)
+ * has unpacked it into `FLASH_APP_DIR` already; a runtime started some other way unpacks it here.
+ * `runpod-flash` resolves to the worker's own copy when the artifact does not carry one.
  */
 export interface DeployedCode {
   /** The unpacked artifact. */
@@ -63,9 +65,8 @@ async function load(o: {
       `the build artifact has no bundle for resource "${o.resourceName}" (expected resources/${o.resourceName}.mjs)`,
     );
   }
-  if (resource.dependencies.length > 0 && !existsSync(join(dir, "node_modules"))) {
-    await npmInstall(dir, resource.dependencies, o.log);
-  }
+  // The artifact carries its dependencies, installed at build time: nothing is installed here, and
+  // a package missing from it fails the import that needs it, naming it.
   await linkFlashPackage(dir);
   return { dir, resource, modulePath };
 }

@@ -7,6 +7,7 @@
 import { isMainThread, workerData } from "node:worker_threads";
 import { readWorkerEnv } from "./env.ts";
 import { Executor } from "./executor.ts";
+import { runtimeStamp } from "./stamp.ts";
 import { timing } from "./timing.ts";
 
 // No worker id in the prefix: RunPod's logs (and the emulator's) already say which worker wrote a
@@ -18,6 +19,7 @@ if (!isMainThread && (workerData as { flashExecutor?: boolean } | undefined)?.fl
   await runExecutorThread();
 } else {
   const env = readWorkerEnv();
+  log(runtimeStamp());
   let stop: () => Promise<void>;
   try {
     if (env.mode === "lb") {

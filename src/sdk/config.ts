@@ -100,6 +100,11 @@ export interface ServerlessOptions {
   dataCenters?: readonly DataCenter[];
   /** Container image (ServerlessEndpoint / CpuServerlessEndpoint only, where it is required). */
   imageName?: string;
+  /**
+   * RunPod's id of the registry credentials for a private `imageName` (Settings → Container
+   * Registry Auth). ServerlessEndpoint / CpuServerlessEndpoint only.
+   */
+  containerRegistryAuthId?: string;
   /** Container disk in GB, 1–1000 (CPU: at most the instance type's limit). @default 64 (GPU), the CPU limit (CPU) */
   containerDiskInGb?: number;
 }
@@ -122,6 +127,7 @@ export interface ResolvedConfig {
   networkVolume?: { name: string; size: number; dataCenter: DataCenter };
   dataCenters?: DataCenter[];
   imageName?: string;
+  containerRegistryAuthId?: string;
   containerDiskInGb: number;
 }
 
@@ -141,6 +147,7 @@ const OPTION_KEYS = [
   "networkVolume",
   "dataCenters",
   "imageName",
+  "containerRegistryAuthId",
   "containerDiskInGb",
 ] as const satisfies readonly (keyof ServerlessOptions)[];
 
@@ -266,6 +273,19 @@ export function resolveConfig(resourceType: ResourceType, options: unknown): Res
       );
     }
     resolved.imageName = checkString(where, "imageName", o.imageName);
+    if (o.containerRegistryAuthId !== undefined) {
+      resolved.containerRegistryAuthId = checkString(
+        where,
+        "containerRegistryAuthId",
+        o.containerRegistryAuthId,
+      );
+    }
+  } else if (o.containerRegistryAuthId !== undefined) {
+    throw notFor(
+      where,
+      "containerRegistryAuthId",
+      `${where} (it runs public images); use ServerlessEndpoint with imageName for a private registry`,
+    );
   } else if (o.imageName !== undefined) {
     throw notFor(
       where,

@@ -5,6 +5,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { t as listTar } from "tar";
 import { describe, expect, test } from "vitest";
 import { buildProject } from "../../src/build/build-project.ts";
+import { bundleResources } from "../../src/build/bundle-resources.ts";
+import { CARRIED_NODE_VERSION } from "../../src/build/carried-node.ts";
+import { scanProject } from "../../src/scan/index.ts";
 import { isFlashError } from "../../src/shared/errors.ts";
 import { runFlash } from "../helpers/cli.ts";
 import { GPU_WORKER, makeProject } from "../helpers/project.ts";
@@ -46,13 +49,19 @@ describe("flash build", () => {
     });
     const r = await buildProject(dir);
     expect(r.bundles.map((b) => b.resourceName).sort()).toEqual(["api_routes", "workers_work"]);
+    // The GPU resource's default image (CUDA) has no Node, so the artifact carries one, first.
     expect(await entries(r.artifact.path)).toEqual([
+      "node/bin/node",
       "manifest.json",
+      "node_modules/runpod-flash/dist/index.js",
+      "node_modules/runpod-flash/dist/runtime/worker.js",
+      "node_modules/runpod-flash/package.json",
       "resources/api_routes.mjs",
       "resources/api_routes.mjs.map",
       "resources/workers_work.mjs",
       "resources/workers_work.mjs.map",
     ]);
+    expect(r.carriedNode).toBe(CARRIED_NODE_VERSION);
     const qb = readFileSync(join(dir, ".flash/build/resources/workers_work.mjs"), "utf8");
     expect(qb).toContain("USED_HELPER_MARKER");
     expect(qb).not.toContain("UNUSED_HELPER_MARKER");
@@ -103,17 +112,66 @@ export const g = remote(c, { dependencies: ["is-odd@3"] }, async () => leftPad("
       }),
       "node_modules/pure-pkg/index.js": "exports.pure = () => 'PURE_CODE_MARKER';\n",
     });
-    const r = await buildProject(dir);
-    const deps = Object.fromEntries(r.bundles.map((b) => [b.resourceName, b.dependencies]));
+    // Bundling alone: installing these (fake-native is on no registry) is the next test's subject.
+    const out = join(dir, ".flash/build");
+    const bundles = await bundleResources(await scanProject(dir), out);
+    const deps = Object.fromEntries(bundles.map((b) => [b.resourceName, b.dependencies]));
     expect(deps.a).toEqual(["left-pad@1.3.0", "fake-native@2.1.0"]);
     // b imports left-pad without declaring it: it gets the spec a declared, plus its own declaration.
     expect(deps.b).toEqual(["is-odd@3", "left-pad@1.3.0"]);
-    expect(r.manifest.resources.a!.config.dependencies).toEqual(deps.a);
     const a = readFileSync(join(dir, ".flash/build/resources/a.mjs"), "utf8");
     expect(a).toContain('from "left-pad"');
     expect(a).toContain('from "fake-native"');
     expect(a).not.toContain("NATIVE_CODE_MARKER");
     expect(a).toContain("PURE_CODE_MARKER");
+  });
+
+  test("installs the bundles' npm dependencies for linux x64 into the artifact, next to the runtime", {
+    timeout: 120_000,
+  }, async () => {
+    const dir = makeProject({
+      "cpu.ts": `import { remote, CpuLiveServerless } from "runpod-flash";
+import { transformSync } from "esbuild";
+const c = new CpuLiveServerless({ name: "cpu" });
+export const f = remote(c, async (code: string) => transformSync(code, { loader: "ts" }).code);
+`,
+      // In the project's own node_modules too (as after npm install): not what the artifact takes.
+      "node_modules/esbuild/package.json": JSON.stringify({
+        name: "esbuild",
+        version: "0.28.2",
+        main: "index.js",
+        optionalDependencies: { "@esbuild/linux-x64": "0.28.2", "@esbuild/darwin-arm64": "0.28.2" },
+      }),
+      "node_modules/esbuild/index.js": "exports.transformSync = () => 'PROJECT_COPY';\n",
+    });
+    const r = await buildProject(dir);
+    expect(r.bundles[0]!.dependencies).toEqual(["esbuild@0.28.2"]);
+    expect(r.installed.packages).toEqual(["@esbuild/linux-x64@0.28.2", "esbuild@0.28.2"]);
+    // CPU images have Node: nothing carried.
+    expect(r.carriedNode).toBeUndefined();
+    const names = await entries(r.artifact.path);
+    expect(names).not.toContain("node/bin/node");
+    expect(names).toContain("node_modules/@esbuild/linux-x64/bin/esbuild");
+    expect(names).toContain("node_modules/runpod-flash/dist/runtime/worker.js");
+    expect(names.filter((n) => n.startsWith("node_modules/@esbuild/"))).toEqual(
+      names.filter((n) => n.startsWith("node_modules/@esbuild/linux-x64/")),
+    );
+    const unpacked = join(dir, "unpacked");
+    mkdirSync(unpacked);
+    execFileSync("tar", ["xzf", r.artifact.path, "-C", unpacked]);
+    expect(readFileSync(join(unpacked, "node_modules/esbuild/lib/main.js"), "utf8")).not.toContain(
+      "PROJECT_COPY",
+    );
+    const code = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { f } from "./resources/cpu.mjs"; console.log(await f("let a: number = 1"));`,
+      ],
+      { cwd: unpacked, encoding: "utf8", env: { PATH: process.env.PATH } },
+    );
+    expect(code.trim()).toBe("let a = 1;");
   });
 
   test("a bundle loads in Node: inlined CommonJS can require built-ins, user code may declare require", async () => {
@@ -195,6 +253,6 @@ export const f = remote(c, async () => ({ joined: joined("a", "b"), sep: require
       "-",
       "api/routes.ts",
     ]);
-    expect(r.stdout).toMatch(/Artifact \.flash\/artifact\.tar\.gz {2}[\d.]+ k?B {2}\(2 bundles\)/);
+    expect(r.stdout).toMatch(/Artifact \.flash\/artifact\.tar\.gz {2}[\d.]+ [kM]?B {2}\(2 bundles\)/);
   });
 });

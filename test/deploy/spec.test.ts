@@ -40,6 +40,7 @@ function resource(
 const ctx = (over: Partial<SpecContext> = {}): SpecContext => ({
   endpointName: "ep",
   image: "img:1",
+  dockerArgs: "sh -c 'start'",
   configEnv: {},
   flashEnvironmentId: "env1",
   codeFingerprint: "abc",
@@ -225,8 +226,12 @@ describe("names, images, URLs, env values", () => {
   });
 
   test("images per class, overridable; own image for ServerlessEndpoint", () => {
-    expect(workerImage("LiveServerless", undefined, {})).toMatch(/^runpod\/flash-ts-worker-gpu:/);
-    expect(workerImage("CpuLiveLoadBalancer", undefined, {})).toMatch(/^runpod\/flash-ts-worker-lb-cpu:/);
+    // Public images that exist: NVIDIA's CUDA 12 + cuDNN runtime for GPU, the official Node LTS for CPU.
+    expect(workerImage("LiveServerless", undefined, {})).toBe("nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04");
+    expect(workerImage("LiveLoadBalancer", undefined, {})).toBe(
+      "nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04",
+    );
+    expect(workerImage("CpuLiveLoadBalancer", undefined, {})).toBe("node:24-bookworm-slim");
     expect(workerImage("CpuLiveServerless", undefined, { FLASH_IMAGE_CPU: "me/cpu:1" })).toBe("me/cpu:1");
     expect(workerImage("ServerlessEndpoint", "me/own:2", { FLASH_IMAGE_GPU: "x" })).toBe("me/own:2");
   });

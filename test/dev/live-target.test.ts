@@ -18,6 +18,9 @@ function fakeControlPlane() {
   const saved: EndpointInput[] = [];
   const deleted: string[] = [];
   let next = 0;
+  const apps = new Map<string, { id: string; name: string }>();
+  const builds = new Map<string, unknown>();
+  const environments = new Map<string, { id: string; name: string }>();
   /** Set to make the next creation succeed on the account and its answer get lost. */
   const faults = { loseNextAnswer: false };
   const cp = {
@@ -50,8 +53,43 @@ function fakeControlPlane() {
       return endpoints.has(id) ? { id, name: endpoints.get(id) } : undefined;
     },
     async deleteTemplate() {},
+    // Flash apps: the session's live environment with the runtime-only build.
+    async getFlashAppByName(name: string) {
+      return apps.get(name);
+    },
+    async createFlashApp(name: string) {
+      const app = { id: `app-${name}`, name };
+      apps.set(name, app);
+      return app;
+    },
+    async listFlashBuilds() {
+      return [...builds.keys()].map((id) => ({ id }));
+    },
+    async getFlashBuild(id: string) {
+      return { id, manifest: builds.get(id) };
+    },
+    async uploadBuild(input: { manifest: unknown }) {
+      const id = `build${builds.size + 1}`;
+      builds.set(id, input.manifest);
+      return { id };
+    },
+    async getFlashEnvironmentByName(input: { name: string }) {
+      return [...environments.values()].find((e) => e.name === input.name);
+    },
+    async createFlashEnvironment(input: { name: string }) {
+      const env = { id: `env-${input.name}`, name: input.name };
+      environments.set(env.id, env);
+      return env;
+    },
+    async deployBuildToEnvironment() {},
+    async getFlashEnvironment(id: string) {
+      return environments.get(id);
+    },
+    async deleteFlashEnvironment(id: string) {
+      environments.delete(id);
+    },
   };
-  return { cp: cp as unknown as ControlPlane, endpoints, saved, deleted, faults };
+  return { cp: cp as unknown as ControlPlane, endpoints, saved, deleted, faults, environments, builds };
 }
 
 /** A queue client whose jobs complete at once with their input echoed. */
@@ -97,8 +135,9 @@ describe("LiveTarget", () => {
     });
 
   it("provisions live-<name>-<session> once, sends the SPEC 5 envelope, and removes only its endpoints", async () => {
-    const { cp, endpoints, saved, deleted } = fakeControlPlane();
+    const { cp, endpoints, saved, deleted, environments, builds } = fakeControlPlane();
     endpoints.set("other", "not-mine");
+    environments.set("env-production", { id: "env-production", name: "production" });
     const t = target(cp);
     await t.start();
     const r = resource("gpu_worker.ts", [{ name: "process" }]);
@@ -117,9 +156,29 @@ describe("LiveTarget", () => {
     });
     const [session] = await readLiveSessions(root);
     expect(session?.endpoints).toEqual([{ id: "ep1", name: "live-gpu_worker-s1" }]);
-    expect(await t.close()).toEqual(["Removed live endpoint live-gpu_worker-s1"]);
+    // Its workers unpack the runtime-only build of the session's environment (live-runtime.ts).
+    expect(session?.environment).toEqual({ id: "env-live-s1", name: "live-s1" });
+    expect(saved[0]?.flashEnvironmentId).toBe("env-live-s1");
+    expect([...builds.values()]).toEqual([{ flash_live_runtime: expect.stringMatching(/\+node-24\./) }]);
+    expect(await t.close()).toEqual([
+      "Removed live endpoint live-gpu_worker-s1",
+      "Removed live environment live-s1",
+    ]);
     expect(deleted).toEqual(["ep1"]);
     expect([...endpoints.keys()]).toEqual(["other"]);
+    expect([...environments.keys()]).toEqual(["env-production"]);
+    // The build stays for the next session, which uploads nothing.
+    const next = new LiveTarget("test", {
+      root,
+      sessionId: "s2",
+      controlPlane: cp,
+      queue,
+      embedded: false,
+      log: () => {},
+    });
+    await next.run(job(r), undefined);
+    expect(builds.size).toBe(1);
+    await next.close();
     expect(await readLiveSessions(root)).toEqual([]);
   });
 
@@ -144,7 +203,8 @@ describe("LiveTarget", () => {
 
   it("a provisioning whose session record failed is retried by the next call without a second endpoint", async () => {
     const { cp, endpoints, saved } = fakeControlPlane();
-    const t = target(cp);
+    // Embedded: no live environment is recorded first, so the endpoint's own record is what fails.
+    const t = target(cp, undefined, true);
     const r = resource("gpu_worker.ts", [{ name: "process" }]);
     // `.flash` as a file: the endpoint is created, then its record cannot be written.
     await writeFile(join(root, ".flash"), "");

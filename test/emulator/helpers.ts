@@ -86,10 +86,14 @@ export const LIVE_ENV = { [LIVE_MARKER.key]: LIVE_MARKER.value };
  */
 export function addEndpoint(
   emu: Emulator,
-  fields: Partial<EmulatedEndpoint> & { env?: Record<string, string> } = {},
+  fields: Partial<EmulatedEndpoint> & {
+    env?: Record<string, string>;
+    /** Template fields besides env: the image and its start command. */
+    image?: { imageName: string; dockerArgs: string };
+  } = {},
 ): EmulatedEndpoint {
   const n = ++counter;
-  const { env: given = {}, ...rest } = fields;
+  const { env: given = {}, image, ...rest } = fields;
   const env = given.FLASH_RESOURCE_NAME ? given : { ...LIVE_ENV, ...given };
   const template = emu.registry.saveTemplate({
     id: `tpl${n}${Date.now().toString(36)}`,
@@ -101,6 +105,7 @@ export function addEndpoint(
     isServerless: true,
     volumeInGb: 0,
     extra: {},
+    ...image,
   });
   return emu.registry.saveEndpoint({
     id: `ep${n}${Math.random().toString(36).slice(2, 10)}`,

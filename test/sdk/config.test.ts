@@ -80,7 +80,7 @@ describe("config classes", () => {
     ],
     [
       () => new LiveServerless({ gpu: ["ANY"] } as never),
-      'LiveServerless: unknown option "gpu" (did you mean `gpus`?); allowed options: name, gpus, gpuCount, instanceIds, workersMin, workersMax, idleTimeout, scalerType, scalerValue, executionTimeoutMs, flashboot, env, networkVolume, dataCenters, imageName, containerDiskInGb.',
+      'LiveServerless: unknown option "gpu" (did you mean `gpus`?); allowed options: name, gpus, gpuCount, instanceIds, workersMin, workersMax, idleTimeout, scalerType, scalerValue, executionTimeoutMs, flashboot, env, networkVolume, dataCenters, imageName, containerRegistryAuthId, containerDiskInGb.',
     ],
     [
       () => new LiveServerless({ name: "bad name!" }),

@@ -9,7 +9,7 @@ export async function buildCommand(dir: string): Promise<void> {
   const result = await withBuildLock(
     root,
     (pid) => process.stdout.write(`${waitingLine(pid, root)}\n`),
-    () => buildProject(root),
+    () => buildProject(root, { log: (line) => process.stderr.write(`${line}\n`) }),
   );
   process.stderr.write(formatWarnings(result.scan.warnings));
   process.stdout.write(`${formatBuild(result)}\n`);

@@ -40,7 +40,7 @@ export async function deployCommand(dir: string, opts: { env?: string }): Promis
     (pid) => out(waitingLine(pid, root)),
     async () => {
       out(`Building ${root}...`);
-      const build = await buildProject(root);
+      const build = await buildProject(root, { env, log: (line) => out(`  ${line}`) });
       process.stderr.write(formatWarnings(build.scan.warnings));
       out(formatBuild(build));
       out("");

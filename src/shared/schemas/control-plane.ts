@@ -40,6 +40,7 @@ export const TemplateSchema = z.object({
   imageName: z.string().nullish(),
   containerDiskInGb: z.number().nullish(),
   dockerArgs: z.string().nullish(),
+  containerRegistryAuthId: z.string().nullish(),
   env: z.array(EnvVarSchema).nullish(),
   readme: z.string().nullish(),
   isServerless: z.boolean().nullish(),
