@@ -3,7 +3,7 @@ import { printReport } from "./report.mjs";
 import { benchScan } from "./scan.mjs";
 
 const sections = [await benchScan()];
-for (const extra of ["./worker.mjs", "./devserver.mjs", "./build.mjs"]) {
+for (const extra of ["./worker.mjs", "./devserver.mjs", "./build.mjs", "./artifacts.mjs"]) {
   try {
     const mod = await import(extra);
     if (typeof mod.bench === "function") sections.push(...[await mod.bench()].flat());

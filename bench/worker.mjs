@@ -20,7 +20,7 @@ export const TARGETS = { coldStartMs: 200, warmJobsPerSecond: 2000, warmMedianMs
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-function request(url, { method = "GET", body, headers = {} } = {}) {
+export function request(url, { method = "GET", body, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -46,7 +46,7 @@ function request(url, { method = "GET", body, headers = {} } = {}) {
 }
 
 /** Starts a process and resolves with the first stdout line matching `pattern`. */
-function startAndWait(args, pattern, env = process.env) {
+export function startAndWait(args, pattern, env = process.env) {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let out = "";
@@ -62,7 +62,7 @@ function startAndWait(args, pattern, env = process.env) {
   });
 }
 
-function stop(child) {
+export function stop(child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once("exit", () => resolve());
@@ -114,7 +114,7 @@ async function load(seconds, clients, send) {
   return { count: latencies.length, perSecond: latencies.length / elapsed, median: q(0.5), p99: q(0.99) };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function graphql(url, query, variables) {
   const res = await request(`${url}/graphql`, {
@@ -127,7 +127,7 @@ async function graphql(url, query, variables) {
   return body.data;
 }
 
-async function createEndpoint(url, name, fields) {
+export async function createEndpoint(url, name, fields) {
   const { saveTemplate } = await graphql(
     url,
     "mutation($input: SaveTemplateInput) { saveTemplate(input: $input) { id } }",

@@ -1,6 +1,6 @@
 import { cp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { needsCarriedNode, usesStartCommand, workerImage } from "../deploy/images.ts";
+import { carriesNode, usesStartCommand, workerImage } from "../deploy/images.ts";
 import { noFunctionsError, scanProject } from "../scan/index.ts";
 import type { ScanResult } from "../scan/types.ts";
 import { flashCacheDir } from "../shared/cache-dir.ts";
@@ -106,7 +106,7 @@ export async function buildProject(
   const images = scan.resources
     .filter((r) => usesStartCommand(r.resourceType, r.config.imageName))
     .map((r) => workerImage(r.resourceType, r.config.imageName, env));
-  const node = needsCarriedNode(images) ? await carriedNode({ cacheDir, log: options.log }) : undefined;
+  const node = carriesNode(images, env) ? await carriedNode({ cacheDir, log: options.log }) : undefined;
   const files = await filesUnder(buildDir);
   const artifact = await packArtifact(
     buildDir,

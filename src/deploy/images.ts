@@ -1,4 +1,5 @@
 import { type ResourceType, resourceTraits } from "../sdk/config.ts";
+import { FlashError } from "../shared/errors.ts";
 
 /**
  * The public images Flash's endpoints run by default (SPEC sections 6 and 8). Nothing is built or
@@ -87,4 +88,19 @@ export function knownImage(imageName: string): KnownImage | undefined {
 export function needsCarriedNode(images: Iterable<string>): boolean {
   for (const image of images) if (!knownImage(image)?.hasNode) return true;
   return false;
+}
+
+/**
+ * Whether artifacts carry a Node for endpoints on `images`: `FLASH_CARRY_NODE=1` always, `=0` never
+ * (a prebaked image from `docker/` named by `FLASH_IMAGE_*` has Node), else {@link needsCarriedNode}.
+ * @throws FlashError CONFIG_INVALID for another value
+ */
+export function carriesNode(images: Iterable<string>, env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.FLASH_CARRY_NODE?.trim();
+  if (v === undefined || v === "" || v === "auto") return needsCarriedNode(images);
+  if (v === "1") return true;
+  if (v === "0") return false;
+  throw new FlashError("CONFIG_INVALID", `FLASH_CARRY_NODE is ${JSON.stringify(v)}; expected 1, 0 or auto`, {
+    hint: "Set FLASH_CARRY_NODE=0 when every FLASH_IMAGE_* image has Node on its PATH, 1 to always carry one.",
+  });
 }

@@ -118,6 +118,14 @@ export async function planLiveUndeploy(o: {
         await cp.deleteTemplate(e.name).catch(() => {}); // live endpoints' inline template has their name
         lines.push(`Removed live endpoint ${e.name} (${e.id})`);
       }
+      // The sessions' live environments (live-runtime.ts) go after their endpoints; the runtime
+      // build stays in the app for the next session.
+      for (const s of dead) {
+        if (!s.environment) continue;
+        if (!(await cp.getFlashEnvironment(s.environment.id))) continue;
+        await cp.deleteFlashEnvironment(s.environment.id);
+        lines.push(`Removed live environment ${s.environment.name} (${s.environment.id})`);
+      }
       if (done.size > 0)
         await updateLiveSessions(o.root, (list) => list.filter((s) => !done.has(s.sessionId)));
       return lines;

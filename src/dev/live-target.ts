@@ -3,7 +3,7 @@ import type { ControlPlane } from "../cloud/control-plane.ts";
 import { callEndpoint } from "../cloud/queue-call.ts";
 import type { QueueClient } from "../cloud/queue-client.ts";
 import { deployEnvironment } from "../deploy/env-values.ts";
-import { needsCarriedNode, usesStartCommand, workerImage } from "../deploy/images.ts";
+import { carriesNode, usesStartCommand, workerImage } from "../deploy/images.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import type { CallOptions } from "../sdk/remote.ts";
 import { flashCacheDir } from "../shared/cache-dir.ts";
@@ -224,9 +224,9 @@ export class LiveTarget implements ExecutionTarget {
       usesStartCommand(r.resourceType, r.config.imageName)
         ? [workerImage(r.resourceType, r.config.imageName, env)]
         : [];
-    const needs = needsCarriedNode(imageOf(resource));
+    const needs = carriesNode(imageOf(resource), env);
     if (this.liveEnv && (this.liveEnv.carriesNode || !needs)) return this.liveEnv.env;
-    const carriesNode = needs || needsCarriedNode((this.options.resources?.() ?? []).flatMap(imageOf));
+    const carryNode = needs || carriesNode((this.options.resources?.() ?? []).flatMap(imageOf), env);
     const previous = this.liveEnv?.env;
     const created = (async () => {
       await previous?.catch(() => {});
@@ -234,7 +234,7 @@ export class LiveTarget implements ExecutionTarget {
         controlPlane: this.options.controlPlane,
         appName: this.options.appName ?? "flash-live",
         sessionId: this.options.sessionId,
-        carryNode: carriesNode,
+        carryNode,
         cacheDir: flashCacheDir(env),
         log: this.options.log,
       });
@@ -251,7 +251,7 @@ export class LiveTarget implements ExecutionTarget {
     created.catch(() => {
       if (this.liveEnv?.env === created) this.liveEnv = undefined;
     });
-    this.liveEnv = { carriesNode, env: created };
+    this.liveEnv = { carriesNode: carryNode, env: created };
     return created;
   }
 

@@ -73,7 +73,7 @@ export function workerEnvBanner(origin: string, options: { apiKeyRequired: boole
     options.apiKeyRequired
       ? "  (RUNPOD_AI_API_KEY: the key given with --api-key; RUNPOD_POD_ID: any id of your choice)"
       : "  (RUNPOD_AI_API_KEY: any non-empty value works; RUNPOD_POD_ID: any id of your choice)",
-    "Endpoints whose template image is not a Flash worker image get no workers of the emulator's:",
-    "their jobs wait for such a worker.",
+    "Endpoints on an image the emulator does not know (not node, nvidia/cuda, FLASH_IMAGE_* or a Flash",
+    "worker image) get no workers of the emulator's: their jobs wait for such a worker.",
   ];
 }

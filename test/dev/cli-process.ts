@@ -65,10 +65,10 @@ export class FlashProcess {
     return match[1] as string;
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-  async stop(graceMs = 10_000): Promise<number | null> {
+  /** `signal` (SIGTERM unless told), then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill("SIGTERM");
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
     const code = await this.exited;
     clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ControlPlane } from "../../src/cloud/control-plane.ts";
 import { connectControlPlane } from "../../src/cloud/control-plane.ts";
@@ -40,9 +41,15 @@ describe("flash run --live against flash emulator", () => {
   });
 
   const names = async () => (await cp.listEndpoints()).map((e) => e.name).sort();
+  /** The environments of the project's flash app (named after its folder, as deploy names it). */
+  const environments = async () =>
+    ((await cp.getFlashAppByName(basename(dir)))?.flashEnvironments ?? []).map((e) => e.name).sort();
   const env = () => ({ RUNPOD_API_URL: apiUrl, RUNPOD_API_KEY: KEY });
 
-  it("provisions live-<name>-<session> on first call and removes only it on SIGTERM", async () => {
+  it("provisions live-<name>-<session> on first call and removes only it and its environment on SIGINT", async () => {
+    // Another environment of the app (a deploy's) must survive the session.
+    const app = await cp.createFlashApp(basename(dir));
+    await cp.createFlashEnvironment({ flashAppId: app.id, name: "production" });
     const flash = runFlash(dir, ["run", "--live", "--port", "0", "--no-reload"], env());
     const url = await flash.url(60_000);
     expect(flash.stdout).toContain(`QB functions execute on: the RunPod emulator at ${apiUrl}`);
@@ -52,9 +59,19 @@ describe("flash run --live against flash emulator", () => {
     const live = during.filter((n) => n.startsWith("live-gpu_worker-"));
     expect(live).toHaveLength(1);
     expect(during).toContain("not-mine");
-    expect(await flash.stop()).toBe(0);
+    const session = live[0]!.slice("live-gpu_worker-".length);
+    expect(await environments()).toEqual([`live-${session}`, "production"]);
+    // The worker ran the template's start command on a public image: the runtime-only build's
+    // runtime, unpacked in its own folder, not the CLI's.
+    await emulator.waitFor(
+      /runtime runpod-flash@\S+ \(build \w+\) from \S+\/workers\/\S+\/app\/node_modules\/runpod-flash/,
+      10_000,
+    );
+    expect(await flash.stop(10_000, "SIGINT")).toBe(0);
     expect(flash.stdout).toContain(`Removed live endpoint ${live[0]}`);
+    expect(flash.stdout).toContain(`Removed live environment live-${session}`);
     expect(await names()).toEqual(["not-mine"]);
+    expect(await environments()).toEqual(["production"]);
   });
 
   it("removes the endpoints of a hard-killed session on the next run", async () => {
@@ -71,7 +88,9 @@ describe("flash run --live against flash emulator", () => {
     await second.url(60_000);
     // Orphans are removed as the session's target starts, just after the server listens.
     await second.waitFor(new RegExp(`Removed live endpoint ${orphan[0]} left by session`), 30_000);
+    await second.waitFor(/Removed live environment live-\S+ left by session/, 30_000);
     expect(await names()).toEqual(["not-mine"]);
+    expect(await environments()).toEqual(["production"]);
     expect(await second.stop()).toBe(0);
     expect(await names()).toEqual(["not-mine"]);
   });

@@ -134,8 +134,8 @@ function buildTemplate(
   const env = input.env === undefined || input.env === null ? (existing?.env ?? []) : checkEnv(input.env);
   if (!ctx.isKnownImage(imageName)) {
     ctx.warn(
-      `Template ${JSON.stringify(name)} names image ${JSON.stringify(imageName)}: the emulator runs only ` +
-        "Flash worker images, so its endpoints get no workers of the emulator's; their jobs wait for a " +
+      `Template ${JSON.stringify(name)} names image ${JSON.stringify(imageName)}: the emulator runs workers ` +
+        "only for images it knows (node, nvidia/cuda, FLASH_IMAGE_*, Flash worker images), so its endpoints get no workers of the emulator's; their jobs wait for a " +
         "worker you start yourself with the worker environment `flash emulator` prints.",
     );
   }
