@@ -155,3 +155,13 @@ export async function deployBuildToEnvironment(
 ): Promise<DeployedEnvironment> {
   return (await client.request(deployBuildMutation, { input }, options)).deployBuildToEnvironment;
 }
+
+/** A build's manifest as RunPod may return it: the JSON value, or its text (undefined if not JSON). */
+export function manifestValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}

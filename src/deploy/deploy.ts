@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { BuildResult } from "../build/build-project.ts";
 import type { ControlPlane } from "../cloud/control-plane.ts";
+import { manifestValue } from "../cloud/flash-builds.ts";
 import { LIVE_MARKER } from "../runtime/env.ts";
 import type { ScannedResource } from "../scan/types.ts";
 import { FlashError } from "../shared/errors.ts";
@@ -156,7 +157,7 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const activeBuild = environment.activeBuildId
     ? await cp.getFlashBuild(environment.activeBuildId)
     : undefined;
-  const recorded = RecordedBuild.safeParse(jsonValue(activeBuild?.manifest));
+  const recorded = RecordedBuild.safeParse(manifestValue(activeBuild?.manifest));
   if (recorded.success && recorded.data.artifact_sha256 === o.build.artifact.sha256) {
     o.progress(`Build unchanged (${o.build.artifact.sha256.slice(0, 12)})`);
   } else {
@@ -332,16 +333,6 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
       status,
       changes,
     };
-  }
-}
-
-/** A JSON scalar as RunPod may return it: the value, or its text. */
-function jsonValue(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
   }
 }
 

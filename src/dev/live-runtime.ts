@@ -7,6 +7,7 @@ import { filesUnder } from "../build/build-project.ts";
 import { carriedNode } from "../build/carried-node.ts";
 import { copyWorkerPack } from "../build/worker-pack.ts";
 import type { ControlPlane } from "../cloud/control-plane.ts";
+import { manifestValue } from "../cloud/flash-builds.ts";
 
 /**
  * What a live endpoint's workers unpack (SPEC section 6, README "Live endpoints"): the runtime-only
@@ -91,19 +92,10 @@ async function findBuild(cp: ControlPlane, flashAppId: string, key: string): Pro
   const newestFirst = [...builds].sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""));
   for (const b of newestFirst) {
     const full = await cp.getFlashBuild(b.id);
-    const parsed = LiveRuntimeManifest.safeParse(jsonValue(full?.manifest));
+    const parsed = LiveRuntimeManifest.safeParse(manifestValue(full?.manifest));
     if (parsed.success && parsed.data.flash_live_runtime === key) return b.id;
   }
   return undefined;
-}
-
-function jsonValue(v: unknown): unknown {
-  if (typeof v !== "string") return v;
-  try {
-    return JSON.parse(v);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The runtime-only artifact, packed once per machine under `<cacheDir>/live-runtime/<key>.tar.gz`. */

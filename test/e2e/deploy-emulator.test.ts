@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CARRIED_NODE_VERSION } from "../../src/build/carried-node.ts";
-import { FLASH_BIN, runFlash } from "../helpers/cli.ts";
+import { FLASH_BIN, runCommand, runFlash } from "../helpers/cli.ts";
 import { makeProject } from "../helpers/project.ts";
 
 // `flash deploy` to `flash emulator`, both real CLI processes, in a network namespace with only a
@@ -74,30 +74,10 @@ let dir = "";
 const ids = new Map<string, string>();
 
 /** Runs argv inside the emulator's network namespace and returns what it printed. */
-function inNet(
-  argv: string[],
-  env: NodeJS.ProcessEnv = {},
-  timeoutMs = 120_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", [`--net=/proc/${emulator!.pid}/ns/net`, ...argv], {
-      env: { ...process.env, RUNPOD_API_KEY: "e2e-key", RUNPOD_API_URL: origin, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function inNet(argv: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000) {
+  return runCommand("nsenter", [`--net=/proc/${emulator!.pid}/ns/net`, ...argv], {
+    env: { ...process.env, RUNPOD_API_KEY: "e2e-key", RUNPOD_API_URL: origin, ...env },
+    timeoutMs,
   });
 }
 

@@ -15,12 +15,21 @@ export function runFlash(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string } = {},
 ): Promise<CliResult> {
+  const env = { ...process.env, ...options.env };
+  if (!options.env?.RUNPOD_API_KEY) delete env.RUNPOD_API_KEY;
+  return runCommand(process.execPath, [options.bin ?? FLASH_BIN, ...args], { ...options, env });
+}
+
+/** Runs `command args` to completion (killed after `timeoutMs`) with exactly `env`, collecting its output. */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...options.env };
-    if (!options.env?.RUNPOD_API_KEY) delete env.RUNPOD_API_KEY;
-    const child = spawn(process.execPath, [options.bin ?? FLASH_BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd,
-      env,
+      env: options.env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
